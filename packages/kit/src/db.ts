@@ -1,0 +1,83 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { MikroORM, type Options, type EntityClass, type Constructor } from "@mikro-orm/core";
+import type { Migration } from "@mikro-orm/migrations";
+
+export type Dialect = "sqlite" | "postgresql" | "mariadb";
+
+/** A subgraph's committed migrations, one list per dialect, oldest first. */
+export type MigrationSet = Record<Dialect, { name: string; class: Constructor<Migration> }[]>;
+
+export interface DatabaseOptions {
+  /** The subgraph's name: its SQLite file is `<dataDir>/<name>.sqlite`. */
+  name: string;
+  dataDir: string;
+  databaseUrl?: string;
+  entities: EntityClass<unknown>[];
+  migrations: MigrationSet;
+  debug?: boolean;
+}
+
+/** Which SQL dialect a database URL speaks (SQLite when there is none). */
+export function dialectOf(databaseUrl: string | undefined): Dialect {
+  if (!databaseUrl) return "sqlite";
+  if (/^postgres(ql)?:/.test(databaseUrl)) return "postgresql";
+  return "mariadb";
+}
+
+/** The MikroORM options for a subgraph, without connecting; also used by the migration generator. */
+export async function ormOptions(options: DatabaseOptions): Promise<Options> {
+  const dialect = dialectOf(options.databaseUrl);
+  const { Migrator } = await import("@mikro-orm/migrations");
+  const common: Options = {
+    entities: options.entities,
+    extensions: [Migrator],
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    migrations: {
+      migrationsList: options.migrations[dialect],
+      // Subgraphs may share one database server: each keeps its own migration history.
+      tableName: `mikro_orm_migrations_${options.name}`,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+  };
+  switch (dialect) {
+    case "sqlite": {
+      const { BetterSqliteDriver } = await import("@mikro-orm/better-sqlite");
+      mkdirSync(options.dataDir, { recursive: true });
+      return { ...common, driver: BetterSqliteDriver, dbName: join(options.dataDir, `${options.name}.sqlite`) };
+    }
+    case "postgresql": {
+      const { PostgreSqlDriver } = await import("@mikro-orm/postgresql");
+      return { ...common, driver: PostgreSqlDriver, clientUrl: options.databaseUrl };
+    }
+    case "mariadb": {
+      // The mariadb driver (not mysql) returns JSON columns as objects on MariaDB and works for MySQL too.
+      const { MariaDbDriver } = await import("@mikro-orm/mariadb");
+      return { ...common, driver: MariaDbDriver, clientUrl: options.databaseUrl!.replace(/^mysql:/, "mariadb:") };
+    }
+  }
+}
+
+/**
+ * Connects to the subgraph's database and applies its committed migrations before anything else runs.
+ *
+ * @remarks Each subgraph owns its own tables. In the embedded profile that is one SQLite file per subgraph; with
+ * `ODS_DATABASE_URL`, subgraphs may share one server, each with its own tables.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const orm = await MikroORM.init(await ormOptions(options));
+  if (dialectOf(options.databaseUrl) === "sqlite") {
+    // WAL lets readers proceed while the generation loop writes; busy_timeout waits for a lock instead of failing.
+    const conn = orm.em.getConnection();
+    await conn.execute("pragma journal_mode = wal");
+    await conn.execute("pragma busy_timeout = 5000");
+    await conn.execute("pragma foreign_keys = on");
+  }
+  await orm.getMigrator().up();
+  return orm;
+}

@@ -1,0 +1,102 @@
+import { pageWindow, toPage, type SubgraphContext } from "@ods/kit";
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Field,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+} from "type-graphql";
+import { PageInfo } from "@ods/kit";
+import { User, UserRole } from "../entities/index.js";
+import type { IdentityServices } from "../services/index.js";
+
+@ObjectType()
+class UserEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => User)
+  node: User;
+}
+
+@ObjectType()
+export class UserConnection {
+  @Field(() => [UserEdge])
+  edges: UserEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+}
+
+@ArgsType()
+class UsersArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number;
+
+  @Field(() => String, { nullable: true })
+  after?: string;
+
+  @Field(() => String, { nullable: true })
+  search?: string;
+}
+
+@InputType()
+export class CreateUserInput {
+  @Field()
+  email: string;
+
+  @Field()
+  name: string;
+
+  @Field()
+  password: string;
+
+  @Field(() => [UserRole], { nullable: true, description: "Defaults to [viewer]" })
+  roles?: UserRole[];
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { nullable: true, description: "The signed-in user; null when the request carries no token." })
+  async me(@Ctx() { em, caller }: SubgraphContext<IdentityServices>): Promise<User | null> {
+    if (!caller.userId) return null;
+    return em.findOne(User, { id: caller.userId });
+  }
+
+  @Authorized("admin")
+  @Query(() => UserConnection)
+  async users(
+    @Args(() => UsersArgs) args: UsersArgs,
+    @Ctx() { em }: SubgraphContext<IdentityServices>,
+  ): Promise<UserConnection> {
+    const { offset, limit } = pageWindow(args);
+    const where = args.search
+      ? { $or: [{ email: { $like: `%${args.search.toLowerCase()}%` } }, { name: { $like: `%${args.search}%` } }] }
+      : {};
+    const [rows, total] = await em.findAndCount(User, where, {
+      orderBy: { createdAt: "asc", id: "asc" },
+      offset,
+      limit,
+    });
+    return toPage(rows, offset, total);
+  }
+
+  @Authorized("admin")
+  @Mutation(() => User)
+  async createUser(
+    @Arg("input", () => CreateUserInput) input: CreateUserInput,
+    @Ctx() { em, services }: SubgraphContext<IdentityServices>,
+  ): Promise<User> {
+    return services.users.create(em, { ...input, roles: input.roles ?? undefined });
+  }
+}
