@@ -10,6 +10,8 @@ export default defineConfig({
     alias: { graphql: "graphql/index.js", "@ods/kit": kit },
   },
   test: {
+    // type-graphql and MikroORM read decorator metadata through the Reflect polyfill.
+    setupFiles: ["reflect-metadata"],
     projects: [
       {
         extends: true,

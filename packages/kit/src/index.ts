@@ -10,3 +10,4 @@ export * from "./pubsub/index.js";
 export * from "./request-context.js";
 export * from "./secrets.js";
 export * from "./subgraph.js";
+export * from "./upload-token.js";

@@ -1,0 +1,241 @@
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { expressMiddleware } from "@as-integrations/express5";
+import {
+  AppError,
+  ErrorCode,
+  maskError,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  requestScope,
+  signInternalToken,
+  type Caller,
+  type Logger,
+} from "@ods/kit";
+import cors from "cors";
+import express from "express";
+import { parse, type GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { WebSocketServer } from "ws";
+import { Authenticator } from "./auth.js";
+import { subgraphUrls, type GatewayConfig } from "./config.js";
+import type { GatewayContext } from "./context.js";
+import { InternalDataSource } from "./data-source.js";
+import { openAiRoutes } from "./routes/openai.js";
+import { sessionCookie, sessionRoutes } from "./routes/session.js";
+import { uploadRoutes } from "./routes/uploads.js";
+import { webRoutes } from "./routes/web.js";
+import { ConnectionUpstreams, forwardSubscription } from "./subscriptions/forwarder.js";
+import { indexSupergraph, type SupergraphIndex } from "./subscriptions/supergraph-index.js";
+
+// Apollo's packages report telemetry unless told not to (STACK.md pitfall 5): the platform phones home nowhere.
+process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Sets the session cookie when a browser signs in through the GraphQL `login` mutation. */
+const loginCookiePlugin = (secure: boolean): ApolloServerPlugin<GatewayContext> => ({
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== "single") return;
+        const login = (
+          response.body.singleResult.data as { login?: { accessToken?: string; expiresAt?: string } } | null
+        )?.login;
+        if (login?.accessToken && login.expiresAt) {
+          response.http.headers.set("set-cookie", sessionCookie(login.accessToken, new Date(login.expiresAt), secure));
+        }
+      },
+    };
+  },
+});
+
+/**
+ * Builds and starts the gateway: GraphQL over HTTP (Apollo Gateway over the committed supergraph), subscriptions
+ * over graphql-ws on the same path, the REST routes, and the web app, on one port.
+ */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const production = config.NODE_ENV === "production";
+  const secureCookies = config.ODS_COOKIE_SECURE ?? production;
+  const urls = Object.fromEntries(Object.entries(subgraphUrls(config)).map(([k, v]) => [k, v.replace(/\/+$/, "")]));
+  const auth = new Authenticator(urls.identity!, config.ODS_INTERNAL_SECRET);
+  const supergraphSdl = readFileSync(config.ODS_SUPERGRAPH_PATH, "utf8");
+
+  let apiSchema: GraphQLSchema | undefined;
+  let index: SupergraphIndex = indexSupergraph(parse(supergraphSdl));
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    // The supergraph carries default URLs; the configured ones win, matched by subgraph name.
+    buildService: ({ name, url }) => new InternalDataSource(urls[name] ? `${urls[name]}/graphql` : url!),
+  });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
+    apiSchema = schema;
+    index = indexSupergraph(parse(coreSupergraphSdl));
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  const httpServer = createServer(app);
+
+  app.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    res.setHeader("x-content-type-options", "nosniff");
+    res.setHeader("referrer-policy", "same-origin");
+    requestScope.run({ requestId, logger: logger.child({ requestId }) }, next);
+  });
+  if (config.ODS_CORS_ORIGINS.length) app.use(cors({ origin: config.ODS_CORS_ORIGINS, credentials: true }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", service: "gateway" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checks = await Promise.all(
+      Object.entries(urls).map(async ([name, url]) => {
+        try {
+          const r = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) });
+          const body = (await r.json()) as { checks?: unknown };
+          return { name, ok: r.ok, checks: body.checks };
+        } catch (err) {
+          return { name, ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+    const ready = checks.every((c) => c.ok) && !!apiSchema;
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : "unavailable", service: "gateway", subgraphs: checks });
+  });
+
+  app.use(
+    "/auth",
+    sessionRoutes({ identityUrl: urls.identity!, internalSecret: config.ODS_INTERNAL_SECRET, secureCookies }),
+  );
+  app.use("/v1", openAiRoutes({ modelUrl: urls.model!, internalSecret: config.ODS_INTERNAL_SECRET, auth, logger }));
+  app.use(
+    "/objects",
+    uploadRoutes({
+      objectRoot: join(config.ODS_DATA_DIR, "objects"),
+      internalSecret: config.ODS_INTERNAL_SECRET,
+      logger,
+    }),
+  );
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      loginCookiePlugin(secureCookies),
+    ],
+    formatError: (formatted, original) =>
+      maskError(formatted, original, requestScope.getStore()?.requestId, (err) =>
+        (requestScope.getStore()?.logger ?? logger).error({ err }, "unexpected error"),
+      ),
+  });
+  await apollo.start();
+
+  app.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const scope = requestScope.getStore()!;
+        let caller: Caller;
+        try {
+          caller = await auth.authenticate(auth.credential(req.headers));
+        } catch (err) {
+          // Bad credentials end the request here, with 401 and UNAUTHENTICATED, before any subgraph is asked.
+          const error = err as AppError;
+          throw new AppError(error.code, error.message, { http: { status: 401 } });
+        }
+        return {
+          requestId: scope.requestId,
+          caller,
+          internalToken: await signInternalToken(config.ODS_INTERNAL_SECRET, caller),
+        };
+      },
+    }),
+  );
+  app.use(webRoutes(config.ODS_WEB_DIR));
+
+  const wss = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const deps = {
+    schema: () => apiSchema!,
+    index: () => index,
+    urls,
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    logger,
+  };
+  const wsServer = useServer<Record<string, unknown>, { upstreams?: ConnectionUpstreams }>(
+    {
+      schema: () => apiSchema!,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        const headers =
+          typeof authorization === "string" ? { authorization } : { cookie: ctx.extra.request.headers.cookie };
+        try {
+          const caller = await auth.authenticate(auth.credential(headers));
+          ctx.extra.upstreams = new ConnectionUpstreams(deps, caller, requestIdFrom(undefined));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onClose: async (ctx) => {
+        await ctx.extra.upstreams?.dispose();
+      },
+      context: (ctx) => ({ upstreams: ctx.extra.upstreams }),
+      subscribe: (args) =>
+        forwardSubscription(
+          deps,
+          (args.contextValue as { upstreams: ConnectionUpstreams }).upstreams,
+          args.document,
+          args.variableValues as Record<string, unknown> | undefined,
+          args.operationName,
+        ),
+      execute: () => ({
+        errors: [new AppError(ErrorCode.BAD_USER_INPUT, "Send queries and mutations over HTTP POST /graphql")],
+      }),
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve) => httpServer.listen(config.ODS_GATEWAY_PORT, config.ODS_GATEWAY_HOST, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.ODS_GATEWAY_HOST === "0.0.0.0" ? "localhost" : config.ODS_GATEWAY_HOST}:${port}`;
+  logger.info({ url }, "gateway ready");
+  return {
+    url,
+    port,
+    server: httpServer,
+    async close() {
+      await wsServer.dispose();
+      wss.close();
+      await apollo.stop();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
