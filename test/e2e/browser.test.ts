@@ -1,0 +1,57 @@
+// A person's view: Debian's chromium, driven by playwright-core, signs in and watches tokens stream into the page.
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, bootPlatform, type Platform } from "./harness.js";
+
+const CHROMIUM = process.env.ODS_CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser) console.warn(`[browser] ${CHROMIUM} is missing (apt-get install chromium): the browser test is skipped`);
+
+describe.skipIf(!haveBrowser)("the web app in a browser", () => {
+  let platform: Platform;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    platform = await bootPlatform({ ODS_BUILTIN_TOKEN_DELAY_MS: "40" });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it("signs in and shows the answer streaming in, token by token", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${platform.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.fill('input[name="email"]', ADMIN.email);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="composer"]');
+
+    await page.fill('[data-testid="composer"]', "Hello from the browser");
+    await page.click('[data-testid="send"]');
+    const answer = page.locator('[data-testid="assistant-message"]').last();
+    await answer.waitFor();
+
+    // Sample the visible text while it streams: it must grow in several steps before the answer completes.
+    const lengths = new Set<number>();
+    const deadline = Date.now() + 30_000;
+    let status = "";
+    while (Date.now() < deadline) {
+      status = (await answer.getAttribute("data-status")) ?? "";
+      if (status === "STREAMING") lengths.add((await answer.innerText()).length);
+      if (status === "COMPLETE") break;
+      await page.waitForTimeout(30);
+    }
+    expect(status).toBe("COMPLETE");
+    expect([...lengths].filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect(await answer.innerText()).toContain("builtin-offline");
+    await page.screenshot({ path: `${platform.dataDir}/chat.png` });
+  });
+});
