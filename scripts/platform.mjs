@@ -70,7 +70,7 @@ export async function startPlatform(options = {}) {
     ...env,
     ODS_DATA_DIR: dataDir,
     ODS_INTERNAL_SECRET: internalSecret(env, dataDir),
-    ODS_PUBLIC_URL: env.ODS_PUBLIC_URL ?? `http://localhost:${ports.gateway}`,
+    ODS_PUBLIC_URL: env.ODS_PUBLIC_URL || `http://localhost:${ports.gateway}`,
     APOLLO_TELEMETRY_DISABLED: "true",
   };
   for (const name of ["gateway", ...SUBGRAPHS]) {
