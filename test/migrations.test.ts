@@ -26,28 +26,43 @@ function tryRun(cmd: string, args: string[]): boolean {
 function scratchDatabase(dialect: Dialect, name: string): string | undefined | null {
   const db = `ods_test_migrations_${name}`;
   if (dialect === "postgresql") {
-    const ok = tryRun("psql", [`${PG}/postgres`, "-qc", `DROP DATABASE IF EXISTS ${db}`, "-qc", `CREATE DATABASE ${db}`]);
+    const ok = tryRun("psql", [
+      `${PG}/postgres`,
+      "-qc",
+      `DROP DATABASE IF EXISTS ${db}`,
+      "-qc",
+      `CREATE DATABASE ${db}`,
+    ]);
     return ok ? `${PG}/${db}` : null;
   }
   if (dialect === "mariadb") {
-    const ok = tryRun("mariadb", ["-h127.0.0.1", "-uroot", "-e", `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}`]);
+    const ok = tryRun("mariadb", [
+      "-h127.0.0.1",
+      "-uroot",
+      "-e",
+      `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}`,
+    ]);
     return ok ? `${MARIADB}/${db}` : null;
   }
   return undefined;
 }
 
 describe.each(["sqlite", "postgresql", "mariadb"] as Dialect[])("migrations on %s", (dialect) => {
-  it.each(SUBGRAPHS)("%s: the committed migrations match the entities", async (name, ctx) => {
+  it.for(SUBGRAPHS)("%s: the committed migrations match the entities", async (name, ctx) => {
     const url = scratchDatabase(dialect, name);
     if (url === null) {
       console.warn(`[migrations] ${dialect} is not reachable on 127.0.0.1: skipped`);
       ctx.skip();
     }
     const { entities } = (await import(`../subgraphs/${name}/src/schema.ts`)) as { entities: never[] };
-    const { migrations } = (await import(`../subgraphs/${name}/src/migrations/index.ts`)) as { migrations: MigrationSet };
+    const { migrations } = (await import(`../subgraphs/${name}/src/migrations/index.ts`)) as {
+      migrations: MigrationSet;
+    };
     expect(migrations[dialect].length).toBeGreaterThan(0);
     const dataDir = await mkdtemp(join(tmpdir(), `ods-migrations-${name}-`));
-    const orm = await MikroORM.init(await ormOptions({ name, dataDir, databaseUrl: url ?? undefined, entities, migrations }));
+    const orm = await MikroORM.init(
+      await ormOptions({ name, dataDir, databaseUrl: url ?? undefined, entities, migrations }),
+    );
     try {
       await orm.getMigrator().up();
       expect(await orm.schema.getUpdateSchemaSQL({ wrap: false })).toBe("");

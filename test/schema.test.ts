@@ -4,10 +4,10 @@ import { promisify } from "node:util";
 import { expect, it } from "vitest";
 
 it("schema/ matches the code and composes", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ["scripts/compose.mjs", "--check"], { cwd: process.cwd() }).catch(
-    (err: { stdout: string; stderr: string }) => {
-      throw new Error(`${err.stdout}\n${err.stderr}`);
-    },
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, ["scripts/compose.mjs", "--check"], {
+    cwd: process.cwd(),
+  }).catch((err: { stdout: string; stderr: string }) => {
+    throw new Error(`${err.stdout}\n${err.stderr}`);
+  });
   expect(stdout).toContain("up to date");
 });

@@ -11,6 +11,7 @@ import {
   AppError,
   ErrorCode,
   maskError,
+  objectStoreRoot,
   REQUEST_ID_HEADER,
   requestIdFrom,
   requestScope,
@@ -25,7 +26,6 @@ import { useServer } from "graphql-ws/use/ws";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import { Authenticator } from "./auth.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
@@ -131,7 +131,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   app.use(
     "/objects",
     uploadRoutes({
-      objectRoot: join(config.ODS_DATA_DIR, "objects"),
+      objectRoot: objectStoreRoot(config.ODS_DATA_DIR),
       internalSecret: config.ODS_INTERNAL_SECRET,
       logger,
     }),

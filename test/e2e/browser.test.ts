@@ -6,7 +6,8 @@ import { ADMIN, bootPlatform, type Platform } from "./harness.js";
 
 const CHROMIUM = process.env.ODS_CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser) console.warn(`[browser] ${CHROMIUM} is missing (apt-get install chromium): the browser test is skipped`);
+if (!haveBrowser)
+  console.warn(`[browser] ${CHROMIUM} is missing (apt-get install chromium): the browser test is skipped`);
 
 describe.skipIf(!haveBrowser)("the web app in a browser", () => {
   let platform: Platform;
@@ -16,7 +17,16 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     platform = await bootPlatform({ ODS_BUILTIN_TOKEN_DELAY_MS: "40" });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 

@@ -73,17 +73,26 @@ export async function gql<T = any>(
 }
 
 /** Like {@link gql}, but fails the test on any error. */
-export async function gqlOk<T = any>(platform: Platform, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+export async function gqlOk<T = any>(
+  platform: Platform,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<T> {
   const result = await gql<T>(platform, query, variables, token);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL error: ${JSON.stringify(result.errors)}`);
   return result.data;
 }
 
 export async function login(platform: Platform, user = ADMIN): Promise<string> {
-  const data = await gqlOk(platform, "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }", {
-    e: user.email,
-    p: user.password,
-  });
+  const data = await gqlOk(
+    platform,
+    "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+    {
+      e: user.email,
+      p: user.password,
+    },
+  );
   return data.login.accessToken as string;
 }
 

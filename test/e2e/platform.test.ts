@@ -24,11 +24,23 @@ const STREAM = `subscription Stream($id: ID!, $after: Int) {
     ... on MessageFailed { seq code reason message { id content status } }
   }
 }`;
-type StreamEvent = { messageStream: { __typename: string; seq: number; delta?: string; message?: { content: string; status: string; model?: { name: string } } } };
+type StreamEvent = {
+  messageStream: {
+    __typename: string;
+    seq: number;
+    delta?: string;
+    message?: { content: string; status: string; model?: { name: string } };
+  };
+};
 const terminal = (e: StreamEvent) => e.messageStream.__typename !== "MessageToken";
 
 async function newConversation(title = "e2e") {
-  const data = await gqlOk(platform, "mutation($input: CreateConversationInput!) { createConversation(input: $input) { id } }", { input: { title } }, token);
+  const data = await gqlOk(
+    platform,
+    "mutation($input: CreateConversationInput!) { createConversation(input: $input) { id } }",
+    { input: { title } },
+    token,
+  );
   return data.createConversation.id as string;
 }
 
@@ -43,8 +55,15 @@ async function send(conversationId: string, content: string) {
 }
 
 async function storedMessage(conversationId: string, messageId: string) {
-  const data = await gqlOk(platform, "query($id: ID!) { conversation(id: $id) { messages { id role content status } } }", { id: conversationId }, token);
-  return (data.conversation.messages as { id: string; content: string; status: string }[]).find((m) => m.id === messageId)!;
+  const data = await gqlOk(
+    platform,
+    "query($id: ID!) { conversation(id: $id) { messages { id role content status } } }",
+    { id: conversationId },
+    token,
+  );
+  return (data.conversation.messages as { id: string; content: string; status: string }[]).find(
+    (m) => m.id === messageId,
+  )!;
 }
 
 describe("authentication", () => {
@@ -55,7 +74,10 @@ describe("authentication", () => {
   });
 
   it("refuses a bad or forged token", async () => {
-    const forged = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("x").sign(new TextEncoder().encode("guess"));
+    const forged = await new SignJWT({ roles: ["admin"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("x")
+      .sign(new TextEncoder().encode("guess"));
     for (const bad of ["garbage", forged]) {
       const result = await gql(platform, "{ me { id } }", {}, bad);
       expect(result.status).toBe(401);
@@ -64,7 +86,11 @@ describe("authentication", () => {
   });
 
   it("signs in and sets an HttpOnly session cookie", async () => {
-    const result = await gql(platform, "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { email } } }", { e: ADMIN.email, p: ADMIN.password });
+    const result = await gql(
+      platform,
+      "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { email } } }",
+      { e: ADMIN.email, p: ADMIN.password },
+    );
     expect(result.data?.login.user.email).toBe(ADMIN.email);
     expect(result.headers.get("set-cookie")).toMatch(/ods_session=.+; .*HttpOnly/i);
     const me = await gqlOk(platform, "{ me { email roles } }", {}, token);
@@ -75,7 +101,11 @@ describe("authentication", () => {
     for (const name of ["identity", "dataset", "model", "conversation", "workflow"]) {
       const res = await fetch(`http://127.0.0.1:${platform.ports[name]}/graphql`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-ods-internal-token": "forged" },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
+          "x-ods-internal-token": "forged",
+        },
         body: JSON.stringify({ query: "{ __typename }" }),
       });
       expect(res.status, name).toBe(401);
@@ -86,7 +116,12 @@ describe("authentication", () => {
 describe("federation", () => {
   it("answers one query that crosses three subgraphs", async () => {
     const id = await newConversation("Crossing");
-    const data = await gqlOk(platform, "query($id: ID!) { conversation(id: $id) { title owner { email } model { name kind provider } } }", { id }, token);
+    const data = await gqlOk(
+      platform,
+      "query($id: ID!) { conversation(id: $id) { title owner { email } model { name kind provider } } }",
+      { id },
+      token,
+    );
     expect(data.conversation).toEqual({
       title: "Crossing",
       owner: { email: ADMIN.email },
@@ -119,7 +154,12 @@ describe("a streamed chat over graphql-ws through the gateway", () => {
     const conversationId = await newConversation();
     const { assistantMessage } = await send(conversationId, "Tell me about yourself");
     const first = wsClient(platform, token);
-    const head = await collect<StreamEvent>(first, STREAM, { id: assistantMessage.id }, (e) => e.messageStream.seq >= 3 || terminal(e));
+    const head = await collect<StreamEvent>(
+      first,
+      STREAM,
+      { id: assistantMessage.id },
+      (e) => e.messageStream.seq >= 3 || terminal(e),
+    );
     await first.dispose();
     const lastSeen = head.at(-1)!.messageStream.seq;
     const second = wsClient(platform, token);
@@ -139,7 +179,12 @@ describe("a streamed chat over graphql-ws through the gateway", () => {
     const events = await collect<StreamEvent>(client, STREAM, { id: assistantMessage.id }, (e) => {
       if (!stopped && e.messageStream.seq >= 2) {
         stopped = true;
-        void gqlOk(platform, "mutation($id: ID!) { stopGeneration(messageId: $id) { id } }", { id: assistantMessage.id }, token);
+        void gqlOk(
+          platform,
+          "mutation($id: ID!) { stopGeneration(messageId: $id) { id } }",
+          { id: assistantMessage.id },
+          token,
+        );
       }
       return terminal(e);
     });
@@ -196,11 +241,20 @@ describe("datasets", () => {
   it("uploads a CSV through the gateway, registers it with inferred columns, and previews it", async () => {
     const csv = "id,name,amount,when\n1,Ada,10.5,2024-01-02\n2,Grace,,2024-02-03\n3,Linus,7,2024-03-04\n";
     const target = (
-      await gqlOk(platform, "mutation($input: CreateUploadUrlInput!) { createUploadUrl(input: $input) { url method headers key } }", {
-        input: { fileName: "people.csv", contentType: "text/csv", size: Buffer.byteLength(csv) },
-      }, token)
+      await gqlOk(
+        platform,
+        "mutation($input: CreateUploadUrlInput!) { createUploadUrl(input: $input) { url method headers key } }",
+        {
+          input: { fileName: "people.csv", contentType: "text/csv", size: Buffer.byteLength(csv) },
+        },
+        token,
+      )
     ).createUploadUrl;
-    const put = await fetch(new URL(target.url, platform.url), { method: target.method, headers: target.headers, body: csv });
+    const put = await fetch(new URL(target.url, platform.url), {
+      method: target.method,
+      headers: target.headers,
+      body: csv,
+    });
     expect(put.status).toBe(201);
     const { registerDataset } = await gqlOk(
       platform,
@@ -215,7 +269,12 @@ describe("datasets", () => {
       { name: "amount", type: "FLOAT", nullable: true },
       { name: "when", type: "DATE", nullable: false },
     ]);
-    const { dataset } = await gqlOk(platform, "query($id: ID!) { dataset(id: $id) { preview(limit: 2) { rows totalRows } } }", { id: registerDataset.id }, token);
+    const { dataset } = await gqlOk(
+      platform,
+      "query($id: ID!) { dataset(id: $id) { preview(limit: 2) { rows totalRows } } }",
+      { id: registerDataset.id },
+      token,
+    );
     expect(dataset.preview.rows).toHaveLength(2);
     expect(dataset.preview.totalRows).toBe(3);
     expect(dataset.preview.rows[0]).toMatchObject({ id: 1, name: "Ada" });
@@ -232,7 +291,11 @@ describe("workflows", () => {
           name: "Answer",
           nodes: [
             { id: "in", type: "input", config: { fields: ["question"] } },
-            { id: "llm", type: "llm", config: { prompt: "Rayleigh scattering makes the sky blue.\nQuestion: {{input.question}}" } },
+            {
+              id: "llm",
+              type: "llm",
+              config: { prompt: "Rayleigh scattering makes the sky blue.\nQuestion: {{input.question}}" },
+            },
             { id: "out", type: "output", config: {} },
           ],
           edges: [
@@ -243,9 +306,21 @@ describe("workflows", () => {
       },
       token,
     );
-    const { runWorkflow } = await gqlOk(platform, "mutation($id: ID!) { runWorkflow(id: $id, inputs: { question: \"Why is the sky blue?\" }) { id status } }", { id: createWorkflow.id }, token);
+    const { runWorkflow } = await gqlOk(
+      platform,
+      'mutation($id: ID!) { runWorkflow(id: $id, inputs: { question: "Why is the sky blue?" }) { id status } }',
+      { id: createWorkflow.id },
+      token,
+    );
     const client = wsClient(platform, token);
-    type Ev = { executionEvents: { seq: number; type: string; nodeId?: string; execution: { status: string; workflow: { name: string; owner: { email: string } } } } };
+    type Ev = {
+      executionEvents: {
+        seq: number;
+        type: string;
+        nodeId?: string;
+        execution: { status: string; workflow: { name: string; owner: { email: string } } };
+      };
+    };
     const events = await collect<Ev>(
       client,
       `subscription($id: ID!) { executionEvents(executionId: $id) { seq type nodeId execution { status workflow { name owner { email } } } } }`,
@@ -257,10 +332,20 @@ describe("workflows", () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     const last = events.at(-1)!.executionEvents;
     expect(last.type).toBe("EXECUTION_FINISHED");
-    expect(last.execution).toEqual({ status: "SUCCEEDED", workflow: { name: "Answer", owner: { email: ADMIN.email } } });
-    const started = events.filter((e) => e.executionEvents.type === "NODE_STARTED").map((e) => e.executionEvents.nodeId);
+    expect(last.execution).toEqual({
+      status: "SUCCEEDED",
+      workflow: { name: "Answer", owner: { email: ADMIN.email } },
+    });
+    const started = events
+      .filter((e) => e.executionEvents.type === "NODE_STARTED")
+      .map((e) => e.executionEvents.nodeId);
     expect(started).toEqual(["in", "llm", "out"]);
-    const { execution } = await gqlOk(platform, "query($id: ID!) { execution(id: $id) { status outputs nodeRuns { nodeId status durationMs } } }", { id: runWorkflow.id }, token);
+    const { execution } = await gqlOk(
+      platform,
+      "query($id: ID!) { execution(id: $id) { status outputs nodeRuns { nodeId status durationMs } } }",
+      { id: runWorkflow.id },
+      token,
+    );
     expect(execution.nodeRuns.map((r: { nodeId: string; status: string }) => [r.nodeId, r.status])).toEqual([
       ["in", "SUCCEEDED"],
       ["llm", "SUCCEEDED"],

@@ -27,6 +27,14 @@ export interface ObjectStore {
   ping(): Promise<void>;
 }
 
+/**
+ * The root folder of the embedded object store under the data folder. The gateway writes uploads
+ * (`PUT /objects/upload/<token>`) and the subgraphs read them, so this is the one place that says where it is.
+ */
+export function objectStoreRoot(dataDir: string): string {
+  return join(dataDir, "objects");
+}
+
 const KEY = /^(?!\/)(?!.*\.\.)[\w\-./ ()+@,=]{1,512}$/;
 
 /** Rejects keys that could escape the store's root or are otherwise unsafe. */

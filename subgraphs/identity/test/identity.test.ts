@@ -59,7 +59,7 @@ describe("identity", () => {
       body: JSON.stringify({ query: "{ me { id } }" }),
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(((await res.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("creates the first admin through the one-time setup link, once", async () => {
@@ -121,7 +121,7 @@ describe("identity", () => {
       });
     const ok = await verify(created.secret);
     expect(ok.status).toBe(200);
-    expect((await ok.json()).caller).toMatchObject({ userId: me.id, apiKeyId: created.apiKey.id });
+    expect(((await ok.json()) as any).caller).toMatchObject({ userId: me.id, apiKeyId: created.apiKey.id });
     expect((await verify(`${created.secret.slice(0, -2)}xx`)).status).toBe(404);
     const listed = await gql("{ apiKeys { id prefix } }", {}, caller);
     expect(JSON.stringify(listed)).not.toContain(created.secret.split("_")[2]);

@@ -1,0 +1,35 @@
+import "reflect-metadata";
+import { closeOnSignals, createLogger, openDatabase, startSubgraph, ConfigError } from "@ods/kit";
+import { loadDatasetConfig } from "./config.js";
+import { migrations } from "./migrations/index.js";
+import { entities, schemaOptions } from "./schema.js";
+import { createDatasetServices } from "./services/index.js";
+
+async function main() {
+  const config = loadDatasetConfig();
+  const logger = createLogger("dataset", config.ODS_LOG_LEVEL);
+  const orm = await openDatabase({
+    name: "dataset",
+    dataDir: config.ODS_DATA_DIR,
+    databaseUrl: config.ODS_DATABASE_URL,
+    entities,
+    migrations,
+  });
+  const services = createDatasetServices(config);
+  const subgraph = await startSubgraph({
+    ...schemaOptions,
+    name: "dataset",
+    port: config.ODS_DATASET_PORT,
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    orm,
+    logger,
+    services,
+    readiness: [{ name: "object store", check: () => services.store.ping() }],
+  });
+  closeOnSignals(() => subgraph.close(), logger);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});
