@@ -141,6 +141,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     gateway,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    // Our own handlers stop the server, subscriptions and database in order (closeOnSignals).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),

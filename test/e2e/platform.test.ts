@@ -88,7 +88,7 @@ describe("authentication", () => {
   it("signs in and sets an HttpOnly session cookie", async () => {
     const result = await gql(
       platform,
-      "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { email } } }",
+      "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken expiresAt user { email } } }",
       { e: ADMIN.email, p: ADMIN.password },
     );
     expect(result.data?.login.user.email).toBe(ADMIN.email);
@@ -294,7 +294,10 @@ describe("workflows", () => {
             {
               id: "llm",
               type: "llm",
-              config: { prompt: "Rayleigh scattering makes the sky blue.\nQuestion: {{input.question}}" },
+              config: {
+                systemPrompt: "Rayleigh scattering makes the sky blue. Grass is green.",
+                prompt: "{{input.question}}",
+              },
             },
             { id: "out", type: "output", config: {} },
           ],

@@ -55,6 +55,16 @@ const authChecker: AuthChecker<SubgraphContext> = ({ context }, roles) => {
   throw forbidden(`This needs the role ${roles.join(" or ")}`);
 };
 
+const refuseTopics = () => {
+  throw new Error("Topic-based subscriptions are not used here: give @Subscription a `subscribe` function");
+};
+/**
+ * type-graphql refuses to build any `@Subscription` without a pub/sub, even when each one brings its own
+ * `subscribe` function, as all of ours do (their events come from kit's replayable logs). This one fails loudly
+ * if a topic-based subscription ever slips in.
+ */
+const noTopicPubSub = { publish: refuseTopics, subscribe: refuseTopics };
+
 /**
  * Builds the federated schema from type-graphql resolvers: type-graphql → SDL with directives →
  * `@apollo/subgraph`, keeping type-graphql's resolvers (subscriptions included).
@@ -64,6 +74,7 @@ export async function buildFederatedSchema<S>(options: SchemaOptions<S>): Promis
     resolvers: options.resolvers,
     orphanedTypes: options.orphanedTypes,
     authChecker,
+    pubSub: noTopicPubSub,
     validate: false,
     skipCheck: true,
   });
@@ -165,6 +176,8 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // Our own handlers stop the server, subscriptions and database in order (closeOnSignals).
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, original) =>
       maskError(formatted, original, requestScope.getStore()?.requestId, (err) =>

@@ -1,4 +1,11 @@
-import { createLogger, openDatabase, signInternalToken, startSubgraph, type Caller, type RunningSubgraph } from "@ods/kit";
+import {
+  createLogger,
+  openDatabase,
+  signInternalToken,
+  startSubgraph,
+  type Caller,
+  type RunningSubgraph,
+} from "@ods/kit";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +29,10 @@ async function gql(query: string, variables: Record<string, unknown> = {}, calle
     headers: { "content-type": "application/json", "x-ods-internal-token": await signInternalToken(secret, caller) },
     body: JSON.stringify({ query, variables }),
   });
-  return (await res.json()) as { data?: Record<string, any>; errors?: { message: string; extensions: { code: string } }[] };
+  return (await res.json()) as {
+    data?: Record<string, any>;
+    errors?: { message: string; extensions: { code: string } }[];
+  };
 }
 
 beforeAll(async () => {
@@ -65,17 +75,28 @@ describe("identity", () => {
   it("creates the first admin through the one-time setup link, once", async () => {
     expect(setupToken).toBeTruthy();
     const input = { token: setupToken, email: "Admin@Example.com", name: "Admin", password: "correct horse" };
-    const first = await gql("mutation($input: CompleteSetupInput!) { completeSetup(input: $input) { accessToken user { email roles } } }", { input });
+    const first = await gql(
+      "mutation($input: CompleteSetupInput!) { completeSetup(input: $input) { accessToken user { email roles } } }",
+      { input },
+    );
     expect(first.data?.completeSetup.user).toEqual({ email: "admin@example.com", roles: ["ADMIN"] });
-    const again = await gql("mutation($input: CompleteSetupInput!) { completeSetup(input: $input) { accessToken } }", { input });
+    const again = await gql("mutation($input: CompleteSetupInput!) { completeSetup(input: $input) { accessToken } }", {
+      input,
+    });
     expect(again.errors?.[0]?.extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("signs in with an ES256 token that verifies against the published JWKS", async () => {
-    const result = await gql("mutation { login(email: \"admin@example.com\", password: \"correct horse\") { accessToken expiresAt user { id email } } }");
+    const result = await gql(
+      'mutation { login(email: "admin@example.com", password: "correct horse") { accessToken expiresAt user { id email } } }',
+    );
     const { accessToken, expiresAt, user } = result.data!.login;
-    const jwks = (await (await fetch(`http://127.0.0.1:${subgraph.port}/.well-known/jwks.json`)).json()) as { keys: never[] };
-    const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(jwks), { issuer: "one-data-studio" });
+    const jwks = (await (await fetch(`http://127.0.0.1:${subgraph.port}/.well-known/jwks.json`)).json()) as {
+      keys: never[];
+    };
+    const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(jwks), {
+      issuer: "one-data-studio",
+    });
     expect(protectedHeader.alg).toBe("ES256");
     expect(payload.sub).toBe(user.id);
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now());
@@ -85,38 +106,59 @@ describe("identity", () => {
   it("says the same thing for a wrong password and an unknown email", async () => {
     const wrong = await gql('mutation { login(email: "admin@example.com", password: "nope-nope") { accessToken } }');
     const unknown = await gql('mutation { login(email: "who@example.com", password: "nope-nope") { accessToken } }');
-    expect(wrong.errors?.[0]).toMatchObject({ message: "Wrong email or password", extensions: { code: "UNAUTHENTICATED" } });
+    expect(wrong.errors?.[0]).toMatchObject({
+      message: "Wrong email or password",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
     expect(unknown.errors?.[0]?.message).toBe(wrong.errors?.[0]?.message);
   });
 
   it("lets admins create users, with clear errors for bad input and duplicates", async () => {
-    const me = (await gql('mutation { login(email: "admin@example.com", password: "correct horse") { user { id } } }')).data!.login.user;
+    const me = (await gql('mutation { login(email: "admin@example.com", password: "correct horse") { user { id } } }'))
+      .data!.login.user;
     const admin: Caller = { userId: me.id, email: "admin@example.com", roles: ["admin"] };
     const create = "mutation($input: CreateUserInput!) { createUser(input: $input) { id email roles } }";
-    const made = await gql(create, { input: { email: "ed@example.com", name: "Ed", password: "long enough", roles: ["EDITOR"] } }, admin);
+    const made = await gql(
+      create,
+      { input: { email: "ed@example.com", name: "Ed", password: "long enough", roles: ["EDITOR"] } },
+      admin,
+    );
     expect(made.data?.createUser).toMatchObject({ email: "ed@example.com", roles: ["EDITOR"] });
     const dup = await gql(create, { input: { email: "ED@example.com", name: "Ed", password: "long enough" } }, admin);
     expect(dup.errors?.[0]?.extensions.code).toBe("CONFLICT");
     const bad = await gql(create, { input: { email: "not-an-email", name: "", password: "short" } }, admin);
     expect(bad.errors?.[0]?.extensions.code).toBe("BAD_USER_INPUT");
     expect(bad.errors?.[0]?.message).toMatch(/email.*name.*password/s);
-    const viewer = await gql(create, { input: { email: "v@example.com", name: "V", password: "long enough" } }, { userId: made.data!.createUser.id, roles: ["editor"] });
+    const viewer = await gql(
+      create,
+      { input: { email: "v@example.com", name: "V", password: "long enough" } },
+      { userId: made.data!.createUser.id, roles: ["editor"] },
+    );
     expect(viewer.errors?.[0]?.extensions.code).toBe("FORBIDDEN");
     const anonymous = await gql("{ users { totalCount } }");
     expect(anonymous.errors?.[0]?.extensions.code).toBe("UNAUTHENTICATED");
-    const listed = await gql("{ users(first: 1) { totalCount edges { node { email } } pageInfo { hasNextPage endCursor } } }", {}, admin);
+    const listed = await gql(
+      "{ users(first: 1) { totalCount edges { node { email } } pageInfo { hasNextPage endCursor } } }",
+      {},
+      admin,
+    );
     expect(listed.data?.users).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true } });
   });
 
   it("issues API keys that verify until revoked, and never returns their secret again", async () => {
-    const me = (await gql('mutation { login(email: "admin@example.com", password: "correct horse") { user { id } } }')).data!.login.user;
+    const me = (await gql('mutation { login(email: "admin@example.com", password: "correct horse") { user { id } } }'))
+      .data!.login.user;
     const caller: Caller = { userId: me.id, roles: ["admin"] };
-    const created = (await gql('mutation { createApiKey(name: "ci") { secret apiKey { id prefix } } }', {}, caller)).data!.createApiKey;
+    const created = (await gql('mutation { createApiKey(name: "ci") { secret apiKey { id prefix } } }', {}, caller))
+      .data!.createApiKey;
     expect(created.secret).toMatch(/^ods_[0-9a-f]{12}_/);
     const verify = async (key: string) =>
       fetch(`http://127.0.0.1:${subgraph.port}/internal/api-keys/verify`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-ods-internal-token": await signInternalToken(secret, { roles: [], service: "gateway" }) },
+        headers: {
+          "content-type": "application/json",
+          "x-ods-internal-token": await signInternalToken(secret, { roles: [], service: "gateway" }),
+        },
         body: JSON.stringify({ key }),
       });
     const ok = await verify(created.secret);

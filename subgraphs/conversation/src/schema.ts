@@ -1,0 +1,16 @@
+import type { SchemaOptions } from "@ods/kit";
+import { resolveConversationReference } from "./conversation.reference.js";
+import { Model, User } from "./federation-stubs.js";
+import { resolveMessageReference } from "./message.reference.js";
+import { ConversationResolver } from "./resolvers/conversation.resolver.js";
+import { MessageResolver } from "./resolvers/message.resolver.js";
+import type { ConversationServices } from "./services/index.js";
+
+export { entities } from "./entities/index.js";
+
+/** Everything the conversation subgraph's schema is built from (also read by `npm run compose`). */
+export const schemaOptions: SchemaOptions<ConversationServices> = {
+  resolvers: [ConversationResolver, MessageResolver],
+  orphanedTypes: [Model, User],
+  references: { Conversation: resolveConversationReference, Message: resolveMessageReference },
+};

@@ -1,0 +1,376 @@
+import type { EntityManager, MikroORM } from "@mikro-orm/core";
+import { followStream, notFound, serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
+import OpenAI, { APIConnectionError, APIError } from "openai";
+import { Message, MessageStatus, type GenerationParams } from "../entities/index.js";
+import { buildPrompt } from "./prompt.js";
+import { isTerminal, messageStream, STOP_CHANNEL, type StreamEvent } from "./stream-events.js";
+
+/** One event of `messageStream` as the subscriber receives it: terminal events carry the stored message. */
+export type StreamItem =
+  | { kind: "token"; seq: number; delta: string }
+  | { kind: "done"; seq: number; message: Message }
+  | { kind: "failed"; seq: number; code: string; reason: string; message: Message };
+
+export interface GenerationOptions {
+  orm: MikroORM;
+  pubsub: PubSub;
+  /** `createModelClient(...)` from kit: every call goes through the model subgraph's `/v1` API. */
+  modelClient: (caller: Caller) => Promise<OpenAI>;
+  logger: Logger;
+  /** Approximate token budget of a prompt, reply included. */
+  contextTokens: number;
+  /** Deltas are gathered this long into one event (ms). */
+  batchMs: number;
+  /** A finished message's log stays replayable this long (s). */
+  retentionSeconds: number;
+  /** How often the database row is brought up to date while generating (ms). @defaultValue `1_000` — 1 s */
+  flushMs?: number;
+  /**
+   * A STREAMING row that has not moved for this long belongs to a process that died (ms); the running replica
+   * touches it every `flushMs`. @defaultValue `30_000` — 30 s
+   */
+  staleAfterMs?: number;
+  /**
+   * True when several replicas share the pub/sub and database (Redis): at startup only stale rows are
+   * recovered, since a fresh one may belong to a live replica. False (embedded profile): this process is the
+   * only one, so every STREAMING row at startup was left by a crash.
+   */
+  sharedReplicas: boolean;
+}
+
+interface Running {
+  controller: AbortController;
+  finished: Promise<void>;
+}
+
+const STOP = "stop";
+const SHUTDOWN = "shutdown";
+
+/**
+ * Runs replies: prompt assembly, the streaming call to the model API, the message's event log, the stored row,
+ * stop requests from any replica, and recovery of replies a dead process left behind.
+ *
+ * @remarks The log gets one event per batch of deltas (every `batchMs`), the row one write per `flushMs` and one
+ * at the end, never one per token. The row is final before the terminal event is appended, so whoever sees
+ * the terminal event (or finds no log and a finished row) reads the whole stored text.
+ */
+export class GenerationService {
+  private readonly running = new Map<string, Running>();
+  private unsubscribeStop?: () => Promise<void>;
+  private sweepTimer?: NodeJS.Timeout;
+  private readonly flushMs: number;
+  private readonly staleAfterMs: number;
+
+  constructor(private readonly options: GenerationOptions) {
+    this.flushMs = options.flushMs ?? 1_000;
+    this.staleAfterMs = options.staleAfterMs ?? 30_000;
+  }
+
+  /** Listens for stop requests and recovers replies left STREAMING by a process that is gone. */
+  async start(): Promise<void> {
+    this.unsubscribeStop = await this.options.pubsub.subscribe(STOP_CHANNEL, (message) => {
+      const id = (message as { messageId?: unknown } | null)?.messageId;
+      if (typeof id === "string") this.running.get(id)?.controller.abort(STOP);
+    });
+    await this.recoverInterrupted(this.options.sharedReplicas ? this.staleAfterMs : 0);
+    this.sweepTimer = setInterval(() => {
+      this.recoverInterrupted(this.staleAfterMs).catch((err: unknown) =>
+        this.options.logger.warn({ err }, "could not sweep interrupted replies"),
+      );
+    }, this.staleAfterMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Ends every running reply as FAILED ("interrupted by a shutdown"), keeping its text, and stops listening. */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    const running = [...this.running.values()];
+    for (const r of running) r.controller.abort(SHUTDOWN);
+    await Promise.allSettled(running.map((r) => r.finished));
+    await this.unsubscribeStop?.();
+  }
+
+  /**
+   * Starts generating the reply `messageId` (an assistant message in status STREAMING) in the background.
+   * A client that disconnects does not stop it; only {@link GenerationService.stop} or the end of the reply does.
+   */
+  generate(job: { messageId: string; caller: Caller; params: GenerationParams }): void {
+    const controller = new AbortController();
+    const finished = this.run(job, controller.signal)
+      .catch((err: unknown) => this.options.logger.error({ err, messageId: job.messageId }, "generation crashed"))
+      .finally(() => this.running.delete(job.messageId));
+    this.running.set(job.messageId, { controller, finished });
+  }
+
+  /** True while this replica runs `messageId` (used by tests and by shutdown). */
+  isRunning(messageId: string): boolean {
+    return this.running.has(messageId);
+  }
+
+  /**
+   * Stops the reply `messageId` on whichever replica runs it and returns the stored message once it has ended
+   * (status STOPPED, partial text kept). A message that is not STREAMING is returned unchanged.
+   */
+  async stop(em: EntityManager, caller: Caller, messageId: string): Promise<Message> {
+    const message = await findOwnedMessage(em, caller, messageId);
+    if (!message) throw notFound("Message", messageId);
+    if (message.status !== MessageStatus.STREAMING) return message;
+    await this.options.pubsub.publish(STOP_CHANNEL, { messageId });
+    // The replica that runs it writes the final row before anything else; wait for that, within a deadline.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const current = await this.options.orm.em.fork().findOne(Message, { id: messageId });
+      if (!current || current.status !== MessageStatus.STREAMING) return current ?? message;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return message;
+  }
+
+  /**
+   * The events of `messageId`'s stream after `afterSeq`: the retained past, then live ones, ending with the
+   * terminal event. When the log holds nothing newer and the reply has ended (log expired, or written by a
+   * process whose log is gone), one terminal event carries the stored message, with `seq = lastSeq`.
+   */
+  async *follow(messageId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StreamItem> {
+    const stream = messageStream(messageId);
+    const retained = await this.options.pubsub.readAfter(stream, afterSeq);
+    if (retained.length === 0) {
+      const stored = await this.options.orm.em.fork().findOne(Message, { id: messageId });
+      if (!stored) return;
+      if (stored.status !== MessageStatus.STREAMING) {
+        yield terminalFromRow(stored);
+        return;
+      }
+    }
+    for await (const entry of followStream(this.options.pubsub, stream, { afterSeq, isTerminal, signal })) {
+      const event = entry.event as StreamEvent;
+      if (event.kind === "token") {
+        yield { kind: "token", seq: entry.seq, delta: event.delta };
+        continue;
+      }
+      // A fresh unit of work: the row was written by another request (or replica) after ours began.
+      const message = await this.options.orm.em.fork().findOne(Message, { id: event.messageId });
+      if (!message) return; // deleted with its conversation while it streamed
+      yield event.kind === "done"
+        ? { kind: "done", seq: entry.seq, message }
+        : { kind: "failed", seq: entry.seq, code: event.code, reason: event.reason, message };
+      return;
+    }
+  }
+
+  /**
+   * Ends replies left STREAMING by a process that died: FAILED with "interrupted by a restart", text kept, and a
+   * terminal event appended to their log so that anyone following it stops waiting.
+   *
+   * @param olderThanMs - only rows untouched for this long (0: every row this replica does not run)
+   */
+  async recoverInterrupted(olderThanMs: number): Promise<number> {
+    const em = this.options.orm.em.fork();
+    const cutoff = new Date(Date.now() - olderThanMs);
+    const stale = await em.find(Message, {
+      status: MessageStatus.STREAMING,
+      ...(olderThanMs > 0 ? { updatedAt: { $lte: cutoff } } : {}),
+      id: { $nin: [...this.running.keys()] },
+    });
+    let recovered = 0;
+    for (const message of stale) {
+      const stream = messageStream(message.id);
+      const logged = await this.options.pubsub.readAfter(stream, message.lastSeq).catch(() => []);
+      const seq = Math.max(message.lastSeq, ...logged.map((e) => e.seq)) + 1;
+      const reason = "interrupted by a restart";
+      // Conditional on the status, so that two replicas sweeping at once end each reply once.
+      const changed = await em.nativeUpdate(
+        Message,
+        { id: message.id, status: MessageStatus.STREAMING },
+        {
+          status: MessageStatus.FAILED,
+          errorCode: "INTERRUPTED",
+          errorReason: reason,
+          lastSeq: seq,
+          updatedAt: new Date(),
+        },
+      );
+      if (changed !== 1) continue;
+      recovered++;
+      const event: StreamEvent = { kind: "failed", messageId: message.id, code: "INTERRUPTED", reason };
+      await this.options.pubsub.append(stream, seq, event).catch(() => undefined);
+      await this.options.pubsub.expire(stream, this.options.retentionSeconds).catch(() => undefined);
+    }
+    if (recovered > 0) this.options.logger.warn({ recovered }, "marked interrupted replies as FAILED");
+    return recovered;
+  }
+
+  private async run(job: { messageId: string; caller: Caller; params: GenerationParams }, signal: AbortSignal) {
+    const { orm, pubsub, logger } = this.options;
+    const stream = messageStream(job.messageId);
+    const startedAt = Date.now();
+    let seq = 0;
+    let text = "";
+    let pending = "";
+    let ttftMs: number | null = null;
+    let usage: Message["usage"] = null;
+    let appends = Promise.resolve();
+    let writes = Promise.resolve();
+    let batchTimer: NodeJS.Timeout | undefined;
+
+    // One event per batch: `seq` is taken when the batch closes and appends are chained, so order is kept.
+    const closeBatch = () => {
+      clearTimeout(batchTimer);
+      batchTimer = undefined;
+      if (!pending) return;
+      const event: StreamEvent = { kind: "token", delta: pending };
+      const eventSeq = ++seq;
+      pending = "";
+      appends = appends
+        .then(() => pubsub.append(stream, eventSeq, event))
+        .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not append to the stream log"));
+    };
+    // The row follows the log: content and lastSeq describe the same batches. Writing also shows liveness.
+    const writeProgress = () => {
+      const content = text.slice(0, text.length - pending.length);
+      const lastSeq = seq;
+      writes = writes
+        .then(async () => {
+          await orm.em
+            .fork()
+            .nativeUpdate(
+              Message,
+              { id: job.messageId, status: MessageStatus.STREAMING },
+              { content, lastSeq, updatedAt: new Date() },
+            );
+        })
+        .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not save progress"));
+    };
+    const heartbeat = setInterval(writeProgress, this.flushMs);
+
+    let status = MessageStatus.COMPLETE;
+    let failure: { code: string; reason: string } | undefined;
+    try {
+      const em = orm.em.fork();
+      const message = await em.findOneOrFail(Message, { id: job.messageId }, { populate: ["conversation"] });
+      const conversation = message.conversation;
+      const earlier = await em.find(
+        Message,
+        { conversation: conversation.id, position: { $lt: message.position } },
+        { orderBy: { position: "asc" } },
+      );
+      const question = earlier.pop();
+      // The reply needs room too; reserve what was asked for, at most half of the context.
+      const reserve = Math.min(job.params.maxTokens ?? 0, Math.floor(this.options.contextTokens / 2));
+      const messages = buildPrompt(
+        { systemPrompt: conversation.systemPrompt, history: earlier, userMessage: question?.content ?? "" },
+        this.options.contextTokens - reserve,
+      );
+      const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
+      const completion = await client.chat.completions.create(
+        {
+          model: message.modelId ?? conversation.modelId,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(job.params.temperature !== undefined ? { temperature: job.params.temperature } : {}),
+          ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
+        },
+        { signal },
+      );
+      for await (const chunk of completion) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) {
+          ttftMs ??= Date.now() - startedAt;
+          text += delta;
+          pending += delta;
+          batchTimer ??= setTimeout(closeBatch, this.options.batchMs);
+        }
+        if (chunk.usage) {
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens,
+            completionTokens: chunk.usage.completion_tokens,
+            totalTokens: chunk.usage.total_tokens,
+          };
+        }
+      }
+      // The SDK ends the iteration quietly when its request is aborted, so an abort is not always an error.
+      if (signal.aborted) throw signal.reason;
+    } catch (err) {
+      if (signal.aborted && signal.reason === STOP) {
+        status = MessageStatus.STOPPED;
+      } else {
+        status = MessageStatus.FAILED;
+        failure = signal.aborted ? { code: "INTERRUPTED", reason: "interrupted by a shutdown" } : classifyError(err);
+        if (!signal.aborted) logger.warn({ err, messageId: job.messageId }, "generation failed");
+      }
+    } finally {
+      clearInterval(heartbeat);
+      closeBatch();
+    }
+
+    await appends;
+    await writes;
+    const terminalSeq = seq + 1;
+    await orm.em.fork().nativeUpdate(
+      Message,
+      { id: job.messageId },
+      {
+        status,
+        content: text,
+        usage,
+        ttftMs,
+        latencyMs: Date.now() - startedAt,
+        errorCode: failure?.code ?? null,
+        errorReason: failure?.reason ?? null,
+        lastSeq: terminalSeq,
+        updatedAt: new Date(),
+      },
+    );
+    const terminal: StreamEvent = failure
+      ? { kind: "failed", messageId: job.messageId, ...failure }
+      : { kind: "done", messageId: job.messageId };
+    try {
+      await pubsub.append(stream, terminalSeq, terminal);
+      await pubsub.expire(stream, this.options.retentionSeconds);
+    } catch (err) {
+      // The row is final, so a follower that re-reads finds the end there even without this event.
+      logger.warn({ err, messageId: job.messageId }, "could not append the terminal event");
+    }
+  }
+}
+
+/** The caller's message, or null when it does not exist or belongs to someone else's conversation. */
+export async function findOwnedMessage(em: EntityManager, caller: Caller, id: string): Promise<Message | null> {
+  if (!caller.userId) return null;
+  return em.findOne(Message, { id, conversation: { ownerId: caller.userId } });
+}
+
+function terminalFromRow(message: Message): StreamItem {
+  return message.status === MessageStatus.FAILED
+    ? {
+        kind: "failed",
+        seq: message.lastSeq,
+        code: message.errorCode ?? "INTERNAL_SERVER_ERROR",
+        reason: message.errorReason ?? "the reply failed",
+        message,
+      }
+    : { kind: "done", seq: message.lastSeq, message };
+}
+
+/** Maps a failed model call to a code and a reason a user can act on (no stack, no internals). */
+export function classifyError(err: unknown): { code: string; reason: string } {
+  if (err instanceof APIConnectionError) {
+    return { code: "UPSTREAM_UNAVAILABLE", reason: `The model API did not answer: ${err.message}` };
+  }
+  if (err instanceof APIError) {
+    const status = err.status ?? 0;
+    const code =
+      status === 400 || status === 422
+        ? "BAD_USER_INPUT"
+        : status === 404
+          ? "NOT_FOUND"
+          : status === 401 || status === 403
+            ? "FORBIDDEN"
+            : status === 429
+              ? "RATE_LIMITED"
+              : "UPSTREAM_UNAVAILABLE";
+    return { code, reason: `The model API answered ${status || "an error"}: ${err.message}` };
+  }
+  return { code: "UPSTREAM_UNAVAILABLE", reason: `The model call failed: ${(err as Error)?.message ?? String(err)}` };
+}

@@ -1,0 +1,216 @@
+import { PageInfo, requireUser, type SubgraphContext } from "@ods/kit";
+import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  registerEnumType,
+  Resolver,
+  Root,
+} from "type-graphql";
+import { Model, ModelKind, ModelProvider } from "../entities/index.js";
+import type { ModelServices } from "../services/index.js";
+import { ModelStatus } from "../services/model-service.js";
+
+registerEnumType(ModelStatus, {
+  name: "ModelStatus",
+  description: "READY: answers and lists the model; DEGRADED: answers but something is off; UNAVAILABLE: no answer",
+});
+
+/** The identity subgraph's user, referenced by id only. */
+@ObjectType()
+@Directive('@key(fields: "id", resolvable: false)')
+export class User {
+  @Field(() => ID)
+  id: string;
+}
+
+@ObjectType()
+class ModelEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => Model)
+  node: Model;
+}
+
+@ObjectType()
+export class ModelConnection {
+  @Field(() => [ModelEdge])
+  edges: ModelEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+}
+
+@ObjectType({ description: "The result of checkModel" })
+export class ModelHealth {
+  @Field(() => ModelStatus)
+  status: ModelStatus;
+
+  @Field(() => Int, { nullable: true, description: "How long the check took, in milliseconds" })
+  latencyMs?: number | null;
+
+  @Field(() => GraphQLDateTime)
+  checkedAt: Date;
+
+  @Field(() => String, { nullable: true, description: "Why the model is not READY" })
+  error?: string | null;
+}
+
+@ArgsType()
+class ModelsArgs {
+  @Field(() => ModelKind, { nullable: true })
+  kind?: ModelKind | null;
+
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+}
+
+@InputType()
+export class RegisterModelInput {
+  @Field({ description: "What clients pass as `model`; unique" })
+  name: string;
+
+  @Field(() => ModelKind)
+  kind: ModelKind;
+
+  @Field(() => ModelProvider, { nullable: true, description: "Defaults to OPENAI_COMPATIBLE (BUILTIN is reserved)" })
+  provider?: ModelProvider | null;
+
+  @Field(() => String, { nullable: true, description: "OpenAI-compatible base URL, e.g. http://host:8000/v1" })
+  baseUrl?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Stored encrypted; never returned" })
+  apiKey?: string | null;
+
+  @Field(() => String, { nullable: true })
+  upstreamModel?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  contextLength?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  dimensions?: number | null;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  defaultParams?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+}
+
+@InputType({ description: "Fields left out stay as they are; null clears an optional field" })
+export class UpdateModelInput {
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => ModelKind, { nullable: true })
+  kind?: ModelKind | null;
+
+  @Field(() => String, { nullable: true })
+  baseUrl?: string | null;
+
+  @Field(() => String, { nullable: true, description: "A new key, or null to remove the stored one" })
+  apiKey?: string | null;
+
+  @Field(() => String, { nullable: true })
+  upstreamModel?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  contextLength?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  dimensions?: number | null;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  defaultParams?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+}
+
+/** GraphQL input objects arrive as class instances whose absent fields are missing: keep only what was sent. */
+function sent<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+@Resolver(() => Model)
+export class ModelResolver {
+  @Authorized()
+  @Query(() => ModelConnection, { description: "Registered models, built-ins first" })
+  async models(
+    @Args(() => ModelsArgs) args: ModelsArgs,
+    @Ctx() { em, services }: SubgraphContext<ModelServices>,
+  ): Promise<ModelConnection> {
+    return services.models.list(em, args);
+  }
+
+  @Authorized()
+  @Query(() => Model, { nullable: true })
+  async model(@Arg("id", () => ID) id: string, @Ctx() { em }: SubgraphContext<ModelServices>): Promise<Model | null> {
+    return em.findOne(Model, { id });
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Model)
+  async registerModel(
+    @Arg("input", () => RegisterModelInput) input: RegisterModelInput,
+    @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
+  ): Promise<Model> {
+    requireUser(caller);
+    return services.models.register(em, caller, { ...sent(input), name: input.name, kind: input.kind });
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Model)
+  async updateModel(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateModelInput) input: UpdateModelInput,
+    @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
+  ): Promise<Model> {
+    requireUser(caller);
+    return services.models.update(em, caller, id, sent(input));
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Boolean)
+  async deleteModel(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
+  ): Promise<boolean> {
+    requireUser(caller);
+    return services.models.delete(em, caller, id);
+  }
+
+  @Authorized()
+  @Mutation(() => ModelHealth, { description: "Calls the model's upstream (GET /models) with a deadline" })
+  async checkModel(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, services }: SubgraphContext<ModelServices>,
+  ): Promise<ModelHealth> {
+    return services.models.check(em, id);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: "Who registered the model; null for the built-ins" })
+  owner(@Root() model: Model): User | null {
+    return model.ownerId ? { id: model.ownerId } : null;
+  }
+}

@@ -1,0 +1,353 @@
+import type { EntityManager } from "@mikro-orm/core";
+import { randomUUID } from "node:crypto";
+import type OpenAI from "openai";
+import type { ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse } from "openai/resources/index.js";
+import { z } from "zod";
+import { BUILTIN_CHAT_ID, BUILTIN_EMBEDDER_ID, Model, ModelKind, ModelProvider } from "../entities/index.js";
+import { invalidRequest, modelNotFound, upstreamFailed } from "./api-error.js";
+import { builtinReply, streamPieces, type BuiltinMessage } from "./builtin-chat.js";
+import { BUILTIN_EMBEDDING_DIMENSIONS, embedText } from "./builtin-embedder.js";
+import { describeUpstreamError, type ModelService } from "./model-service.js";
+import { countTokens } from "./text.js";
+
+const message = z
+  .object({
+    role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
+    content: z
+      .union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).loose()), z.null()])
+      .optional(),
+  })
+  .loose();
+
+/** The body of `POST /v1/chat/completions` that this API understands (other fields are ignored). */
+export const chatRequest = z.object({
+  model: z.string().min(1, "is required"),
+  messages: z.array(message).min(1, "must hold at least one message"),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  max_tokens: z.number().int().min(1).nullish(),
+  max_completion_tokens: z.number().int().min(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  tools: z.array(z.object({ type: z.string() }).loose()).nullish(),
+  tool_choice: z.union([z.string(), z.object({ type: z.string() }).loose()]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: z
+    .object({ type: z.enum(["text", "json_object", "json_schema"]) })
+    .loose()
+    .nullish(),
+  n: z.number().int().min(1).max(8).nullish(),
+  seed: z.number().int().nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  user: z.string().nullish(),
+});
+export type ChatRequest = z.infer<typeof chatRequest>;
+
+/** The body of `POST /v1/embeddings`. */
+export const embeddingRequest = z.object({
+  model: z.string().min(1, "is required"),
+  input: z.union([
+    z.string().min(1, "must not be empty"),
+    z.array(z.string().min(1, "must not be empty")).min(1, "must hold at least one text").max(2048),
+  ]),
+  encoding_format: z.enum(["float", "base64"]).nullish(),
+  dimensions: z.number().int().min(1).nullish(),
+  user: z.string().nullish(),
+});
+export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
+
+/** Parameters copied to an upstream request when the call or the model's defaults set them. */
+const PASS_THROUGH = [
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "n",
+  "seed",
+  "presence_penalty",
+  "frequency_penalty",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "user",
+] as const;
+
+export interface OpenAIModelList {
+  object: "list";
+  data: { id: string; object: "model"; created: number; owned_by: string }[];
+}
+
+/**
+ * The logic behind the OpenAI-compatible API: resolves `model`, answers with the built-in models or proxies to
+ * an OpenAI-compatible upstream through the `openai` SDK. Failures are {@link ApiError}s in OpenAI's shape.
+ */
+export class InferenceService {
+  constructor(
+    private readonly models: ModelService,
+    private readonly options: {
+      /** Pause between the built-in model's streamed words (ms). */
+      tokenDelayMs: number;
+      /** Longest silence allowed from an upstream stream before it is abandoned (ms). */
+      upstreamTimeoutMs: number;
+    },
+  ) {}
+
+  /** Every model, in OpenAI's list shape (`id` is the name clients pass as `model`). */
+  async list(em: EntityManager): Promise<OpenAIModelList> {
+    const rows = await em.find(Model, {}, { orderBy: { createdAt: "asc", id: "asc" } });
+    return {
+      object: "list",
+      data: rows.map((m) => ({
+        id: m.name,
+        object: "model" as const,
+        created: Math.floor(m.createdAt.getTime() / 1000),
+        owned_by: m.ownerId ?? "one-data-studio",
+      })),
+    };
+  }
+
+  /** The model a request names (by name or id) that can serve `kind`; 404 `model_not_found` or 400 otherwise. */
+  async resolve(em: EntityManager, ref: string, kind: ModelKind): Promise<Model> {
+    const model = await this.models.findByNameOrId(em, ref);
+    if (!model) throw modelNotFound(ref);
+    if (model.kind !== kind) {
+      throw invalidRequest(
+        kind === ModelKind.CHAT
+          ? `The model '${model.name}' is an embedding model; call /v1/embeddings with it`
+          : `The model '${model.name}' is a chat model; call /v1/chat/completions with it`,
+        "model",
+      );
+    }
+    return model;
+  }
+
+  /** A whole chat completion (non-streaming). */
+  async chat(model: Model, request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletion> {
+    if (model.provider === ModelProvider.BUILTIN) {
+      const reply = this.builtin(model, request);
+      return {
+        id: `chatcmpl-${randomUUID()}`,
+        object: "chat.completion",
+        created: nowSeconds(),
+        model: model.name,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: reply.text, refusal: null },
+            finish_reason: reply.finishReason,
+            logprobs: null,
+          },
+        ],
+        usage: usage(reply.promptTokens, reply.completionTokens),
+      };
+    }
+    try {
+      const completion = await this.models
+        .client(model)
+        .chat.completions.create({ ...this.upstreamBody(model, request), stream: false }, { signal });
+      return { ...completion, model: model.name };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw upstreamFailed(`The upstream of model '${model.name}' failed: ${describeUpstreamError(err)}`);
+    }
+  }
+
+  /**
+   * A streamed chat completion, chunk by chunk. Nothing is sent upstream until the first `next()`, and a failure
+   * before the first chunk throws from that call, so the caller can still answer with a plain error status.
+   * Ends quietly when `signal` aborts (the client went away).
+   */
+  async *chatStream(model: Model, request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
+    if (model.provider === ModelProvider.BUILTIN) {
+      yield* this.builtinStream(model, request, signal);
+    } else {
+      yield* this.upstreamStream(model, request, signal);
+    }
+  }
+
+  /** Embeddings of one text or a batch, as floats or base64 (little-endian float32, as OpenAI sends them). */
+  async embed(model: Model, request: EmbeddingRequest, signal?: AbortSignal): Promise<CreateEmbeddingResponse> {
+    const inputs = typeof request.input === "string" ? [request.input] : request.input;
+    const format = request.encoding_format ?? "float";
+    if (model.provider === ModelProvider.BUILTIN) {
+      if (request.dimensions != null && request.dimensions !== BUILTIN_EMBEDDING_DIMENSIONS) {
+        throw invalidRequest(
+          `${BUILTIN_EMBEDDER_ID} has ${BUILTIN_EMBEDDING_DIMENSIONS} dimensions only`,
+          "dimensions",
+        );
+      }
+      const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+      return {
+        object: "list",
+        model: model.name,
+        data: inputs.map((text, index) => ({ object: "embedding", index, embedding: encode(embedText(text), format) })),
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    }
+    try {
+      // Floats from the upstream whatever the client asked for: not every OpenAI-compatible server speaks base64.
+      const response = await this.models.client(model).embeddings.create(
+        {
+          model: model.upstreamModel ?? model.name,
+          input: request.input,
+          encoding_format: "float",
+          ...(request.dimensions != null ? { dimensions: request.dimensions } : {}),
+          ...(request.user != null ? { user: request.user } : {}),
+        },
+        { signal },
+      );
+      return {
+        ...response,
+        model: model.name,
+        data: response.data.map((d) => ({ ...d, embedding: encode(toFloats(d.embedding), format) })),
+      };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw upstreamFailed(`The upstream of model '${model.name}' failed: ${describeUpstreamError(err)}`);
+    }
+  }
+
+  private builtin(model: Model, request: ChatRequest) {
+    if (model.id !== BUILTIN_CHAT_ID) throw invalidRequest(`The model '${model.name}' cannot chat`, "model");
+    const defaults = model.defaultParams ?? {};
+    const maxTokens =
+      request.max_completion_tokens ?? request.max_tokens ?? (defaults.max_tokens as number | undefined) ?? null;
+    return builtinReply(request.messages as BuiltinMessage[], { maxTokens, stop: request.stop });
+  }
+
+  private async *builtinStream(
+    model: Model,
+    request: ChatRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    const reply = this.builtin(model, request);
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = nowSeconds();
+    const withUsage = request.stream_options?.include_usage === true;
+    const chunk = (
+      delta: ChatCompletionChunk.Choice.Delta,
+      finish: ChatCompletionChunk.Choice["finish_reason"] = null,
+    ): ChatCompletionChunk => ({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: model.name,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      ...(withUsage ? { usage: null } : {}),
+    });
+
+    yield chunk({ role: "assistant", content: "" });
+    for await (const piece of streamPieces(reply.pieces, this.options.tokenDelayMs, signal)) {
+      yield chunk({ content: piece });
+    }
+    if (signal.aborted) return;
+    yield chunk({}, reply.finishReason);
+    if (withUsage) {
+      yield {
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model: model.name,
+        choices: [],
+        usage: usage(reply.promptTokens, reply.completionTokens),
+      };
+    }
+  }
+
+  private async *upstreamStream(
+    model: Model,
+    request: ChatRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    signal.addEventListener("abort", forward, { once: true });
+    const idleMs = this.options.upstreamTimeoutMs;
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        controller.abort();
+      }, idleMs);
+    };
+    const fail = (err: unknown) =>
+      upstreamFailed(
+        `The upstream of model '${model.name}' failed: ${idle ? `no data for ${idleMs} ms` : describeUpstreamError(err)}`,
+      );
+    try {
+      watch();
+      let stream: AsyncIterable<ChatCompletionChunk>;
+      try {
+        stream = await this.models.client(model).chat.completions.create(
+          {
+            ...this.upstreamBody(model, request),
+            stream: true,
+            ...(request.stream_options ? { stream_options: request.stream_options } : {}),
+          },
+          { signal: controller.signal },
+        );
+      } catch (err) {
+        if (signal.aborted) return;
+        throw fail(err);
+      }
+      try {
+        for await (const chunk of stream) {
+          watch();
+          yield { ...chunk, model: model.name };
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        throw fail(err);
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", forward);
+      controller.abort();
+    }
+  }
+
+  /** The upstream request: the model's default parameters, overridden by what the call sets. */
+  private upstreamBody(model: Model, request: ChatRequest): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
+    const body: Record<string, unknown> = { ...(model.defaultParams ?? {}) };
+    for (const key of PASS_THROUGH) {
+      const value = request[key];
+      if (value !== undefined && value !== null) body[key] = value;
+    }
+    body.messages = request.messages;
+    body.model = model.upstreamModel ?? model.name;
+    return body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+  }
+}
+
+function usage(prompt: number, completion: number) {
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function encode(vector: number[], format: "float" | "base64"): number[] {
+  if (format === "float") return vector;
+  // The SDK's type says number[], but with encoding_format "base64" OpenAI sends a base64 string in its place.
+  return Buffer.from(new Float32Array(vector).buffer).toString("base64") as unknown as number[];
+}
+
+function toFloats(embedding: number[] | string): number[] {
+  if (typeof embedding !== "string") return embedding;
+  // Copied into a fresh buffer: a Float32Array view needs 4-byte alignment, which Buffer's pool does not promise.
+  const bytes = Uint8Array.from(Buffer.from(embedding, "base64"));
+  return Array.from(new Float32Array(bytes.buffer));
+}

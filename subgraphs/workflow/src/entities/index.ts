@@ -1,0 +1,10 @@
+import { Execution } from "./execution.js";
+import { NodeRun } from "./node-run.js";
+import { Workflow } from "./workflow.js";
+
+export { Execution, NodeRun, Workflow };
+export { ExecutionStatus, FINISHED_STATUSES } from "./execution.js";
+export { NodeRunStatus } from "./node-run.js";
+export { User } from "./user.js";
+export type { WorkflowEdge, WorkflowNode } from "./workflow.js";
+export const entities = [Workflow, Execution, NodeRun];

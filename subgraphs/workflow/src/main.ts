@@ -1,0 +1,54 @@
+import "reflect-metadata";
+import {
+  closeOnSignals,
+  ConfigError,
+  createLogger,
+  createModelClient,
+  createPubSub,
+  openDatabase,
+  startSubgraph,
+} from "@ods/kit";
+import { loadWorkflowConfig } from "./config.js";
+import { migrations } from "./migrations/index.js";
+import { entities, schemaOptions } from "./schema.js";
+import { createWorkflowServices } from "./services/index.js";
+
+async function main() {
+  const config = loadWorkflowConfig();
+  const logger = createLogger("workflow", config.ODS_LOG_LEVEL);
+  const orm = await openDatabase({
+    name: "workflow",
+    dataDir: config.ODS_DATA_DIR,
+    databaseUrl: config.ODS_DATABASE_URL,
+    entities,
+    migrations,
+  });
+  const pubsub = createPubSub(config.ODS_REDIS_URL);
+  const services = await createWorkflowServices({
+    orm,
+    pubsub,
+    logger,
+    retentionSeconds: config.ODS_EVENT_RETENTION_SECONDS,
+    modelClient: createModelClient({ modelUrl: config.ODS_MODEL_URL, internalSecret: config.ODS_INTERNAL_SECRET }),
+  });
+  const subgraph = await startSubgraph({
+    ...schemaOptions,
+    name: "workflow",
+    port: config.ODS_WORKFLOW_PORT,
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    orm,
+    logger,
+    services,
+    readiness: [{ name: "pubsub", check: () => pubsub.ping() }],
+    onClose: async () => {
+      await services.engine.close();
+      await pubsub.close();
+    },
+  });
+  closeOnSignals(() => subgraph.close(), logger);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import type { SubgraphContext } from "@ods/kit";
+import DataLoader from "dataloader";
+import type { Execution, NodeRun, Workflow } from "../entities/index.js";
+import type { WorkflowServices } from "../services/index.js";
+
+export interface Loaders {
+  nodeRuns: DataLoader<string, NodeRun[]>;
+  execution: DataLoader<string, Execution | null>;
+  workflow: DataLoader<string, Workflow | null>;
+}
+
+// One set per request: the context object lives exactly as long as the request, so it keys the cache.
+const perRequest = new WeakMap<object, Loaders>();
+
+/** The request's DataLoaders, so list fields load in one query per level instead of one per row. */
+export function loaders(ctx: SubgraphContext<WorkflowServices>): Loaders {
+  let found = perRequest.get(ctx);
+  if (!found) {
+    const { em, services } = ctx;
+    found = {
+      nodeRuns: new DataLoader((ids) => services.executions.nodeRunsOf(em, ids)),
+      execution: new DataLoader((ids) => services.executions.byIds(em, ids)),
+      workflow: new DataLoader((ids) => services.executions.workflowsByIds(em, ids)),
+    };
+    perRequest.set(ctx, found);
+  }
+  return found;
+}

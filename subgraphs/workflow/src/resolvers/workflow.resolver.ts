@@ -1,0 +1,150 @@
+import { PageInfo, type SubgraphContext } from "@ods/kit";
+import { GraphQLJSON } from "graphql-scalars";
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from "type-graphql";
+import { Execution, User, Workflow } from "../entities/index.js";
+import type { WorkflowServices } from "../services/index.js";
+import { loaders } from "./loaders.js";
+
+@ObjectType("WorkflowEdge", { description: "A Relay connection edge (not an edge of the workflow graph)." })
+class WorkflowConnectionEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => Workflow)
+  node: Workflow;
+}
+
+@ObjectType()
+export class WorkflowConnection {
+  @Field(() => [WorkflowConnectionEdge])
+  edges: WorkflowConnectionEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+}
+
+@ArgsType()
+class WorkflowsArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number;
+
+  @Field(() => String, { nullable: true })
+  after?: string;
+
+  @Field(() => String, { nullable: true, description: "Matches the name, ignoring case." })
+  search?: string;
+}
+
+@InputType()
+export class CreateWorkflowInput {
+  @Field()
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: "`[{ id, type, name?, config, position? }]`; without nodes and edges: input → llm → output.",
+  })
+  nodes?: unknown;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: "`[{ id?, source, target }]`" })
+  edges?: unknown;
+}
+
+@InputType()
+export class UpdateWorkflowInput {
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: "Replaces the nodes; the version rises by one." })
+  nodes?: unknown;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: "Replaces the edges; the version rises by one." })
+  edges?: unknown;
+}
+
+@Resolver(() => Workflow)
+export class WorkflowResolver {
+  @Authorized()
+  @Query(() => WorkflowConnection, { description: "The signed-in user's workflows, most recently changed first." })
+  async workflows(
+    @Args(() => WorkflowsArgs) args: WorkflowsArgs,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<WorkflowConnection> {
+    return services.workflows.list(em, caller, args);
+  }
+
+  @Authorized()
+  @Query(() => Workflow, { nullable: true })
+  async workflow(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<Workflow> {
+    return services.workflows.get(em, caller, id);
+  }
+
+  @Authorized()
+  @Mutation(() => Workflow)
+  async createWorkflow(
+    @Arg("input", () => CreateWorkflowInput) input: CreateWorkflowInput,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<Workflow> {
+    return services.workflows.create(em, caller, { ...input });
+  }
+
+  @Authorized()
+  @Mutation(() => Workflow)
+  async updateWorkflow(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateWorkflowInput) input: UpdateWorkflowInput,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<Workflow> {
+    return services.workflows.update(em, caller, id, { ...input });
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Deletes the workflow with its executions; running ones are cancelled." })
+  async deleteWorkflow(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<boolean> {
+    return services.workflows.delete(em, caller, id);
+  }
+
+  @FieldResolver(() => User)
+  owner(@Root() workflow: Workflow): User {
+    return { id: workflow.ownerId };
+  }
+
+  @FieldResolver(() => Execution, { nullable: true, description: "The newest execution." })
+  async lastExecution(
+    @Root() workflow: Workflow,
+    @Ctx() ctx: SubgraphContext<WorkflowServices>,
+  ): Promise<Execution | null> {
+    return workflow.lastExecutionId ? loaders(ctx).execution.load(workflow.lastExecutionId) : null;
+  }
+}

@@ -1,0 +1,120 @@
+import { sql, type EntityManager, type FilterQuery } from "@mikro-orm/core";
+import { notFound, pageWindow, parseInput, requireUser, toPage, type Caller, type Page } from "@ods/kit";
+import { isDeepStrictEqual } from "node:util";
+import { z } from "zod";
+import { Execution, ExecutionStatus, NodeRun, Workflow } from "../entities/index.js";
+import type { ExecutionEngine } from "./engine.js";
+import { defaultGraph, validateGraph } from "./graph.js";
+
+const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const description = z.string().max(10_000, "must be at most 10 000 characters");
+
+export const createWorkflowInput = z.object({
+  name,
+  description: description.nullish(),
+  nodes: z.unknown().optional(),
+  edges: z.unknown().optional(),
+});
+
+export const updateWorkflowInput = z.object({
+  name: name.nullish(),
+  description: description.nullish(),
+  nodes: z.unknown().optional(),
+  edges: z.unknown().optional(),
+});
+
+/** Workflows and their graphs. Each user sees only their own: anyone else's is NOT_FOUND, never FORBIDDEN. */
+export class WorkflowService {
+  constructor(private readonly engine: ExecutionEngine) {}
+
+  async list(
+    em: EntityManager,
+    caller: Caller,
+    args: { first?: number | null; after?: string | null; search?: string | null },
+  ): Promise<Page<Workflow>> {
+    requireUser(caller);
+    const { offset, limit } = pageWindow(args);
+    const where: FilterQuery<Workflow> = { ownerId: caller.userId };
+    const search = args.search?.trim();
+    // lower() on both sides: LIKE is case-sensitive on PostgreSQL but not on SQLite or MariaDB.
+    if (search) Object.assign(where, { [sql.lower("name")]: { $like: `%${search.toLowerCase()}%` } });
+    const [rows, total] = await em.findAndCount(Workflow, where, {
+      orderBy: { updatedAt: "desc", id: "asc" },
+      offset,
+      limit,
+    });
+    return toPage(rows, offset, total);
+  }
+
+  /** The caller's workflow `id`; NOT_FOUND when it does not exist or belongs to someone else. */
+  async get(em: EntityManager, caller: Caller, id: string): Promise<Workflow> {
+    requireUser(caller);
+    const workflow = await em.findOne(Workflow, { id, ownerId: caller.userId });
+    if (!workflow) throw notFound("Workflow", id);
+    return workflow;
+  }
+
+  /** Creates a workflow; without `nodes` and `edges` it gets the ready-made input → llm → output graph. */
+  async create(em: EntityManager, caller: Caller, input: z.input<typeof createWorkflowInput>): Promise<Workflow> {
+    requireUser(caller);
+    const data = parseInput(createWorkflowInput, input);
+    const fallback = defaultGraph();
+    const graph = validateGraph({
+      nodes: data.nodes ?? (data.edges === undefined || data.edges === null ? fallback.nodes : []),
+      edges: data.edges ?? (data.nodes === undefined || data.nodes === null ? fallback.edges : []),
+    });
+    const workflow = em.create(Workflow, {
+      name: data.name,
+      description: data.description ?? "",
+      ownerId: caller.userId,
+      nodes: graph.nodes,
+      edges: graph.edges,
+    });
+    await em.flush();
+    return workflow;
+  }
+
+  /** Changes name, description or graph; a changed graph raises `version` by one. */
+  async update(
+    em: EntityManager,
+    caller: Caller,
+    id: string,
+    input: z.input<typeof updateWorkflowInput>,
+  ): Promise<Workflow> {
+    const data = parseInput(updateWorkflowInput, input);
+    const workflow = await this.get(em, caller, id);
+    if (data.name !== undefined && data.name !== null) workflow.name = data.name;
+    if (data.description !== undefined && data.description !== null) workflow.description = data.description;
+    if ((data.nodes ?? null) !== null || (data.edges ?? null) !== null) {
+      const graph = validateGraph({ nodes: data.nodes ?? workflow.nodes, edges: data.edges ?? workflow.edges });
+      // A structural comparison: PostgreSQL's jsonb does not keep key order, so JSON text would differ spuriously.
+      if (!isDeepStrictEqual(graph, { nodes: workflow.nodes, edges: workflow.edges })) {
+        workflow.nodes = graph.nodes;
+        workflow.edges = graph.edges;
+        workflow.version += 1;
+      }
+    }
+    await em.flush();
+    return workflow;
+  }
+
+  /** Deletes a workflow with its executions and node runs, cancelling any that still run. */
+  async delete(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
+    const workflow = await this.get(em, caller, id);
+    const active = await em.find(
+      Execution,
+      { workflow, status: { $in: [ExecutionStatus.PENDING, ExecutionStatus.RUNNING] } },
+      { fields: ["id"] },
+    );
+    for (const execution of active) await this.engine.cancel(execution.id);
+    await em.transactional(async (tx) => {
+      const executions = await tx.find(Execution, { workflow: id }, { fields: ["id"] });
+      const ids = executions.map((e) => e.id);
+      if (ids.length > 0) await tx.nativeDelete(NodeRun, { execution: { $in: ids } });
+      await tx.nativeDelete(Execution, { workflow: id });
+      await tx.nativeDelete(Workflow, { id });
+    });
+    em.clear();
+    return true;
+  }
+}

@@ -1,0 +1,416 @@
+import "reflect-metadata";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createLogger,
+  createModelClient,
+  createPubSub,
+  INTERNAL_TOKEN_HEADER,
+  openDatabase,
+  signInternalToken,
+  startSubgraph,
+  type Caller,
+  type RunningSubgraph,
+} from "@ods/kit";
+import type { MikroORM } from "@mikro-orm/core";
+import { createClient, type Client } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { Execution, ExecutionStatus, Workflow } from "../src/entities/index.js";
+import { migrations } from "../src/migrations/index.js";
+import { entities, schemaOptions } from "../src/schema.js";
+import { createWorkflowServices, type WorkflowServices } from "../src/services/index.js";
+import { startFakeModelServer, type FakeModelServer } from "./model-server.js";
+
+const SECRET = "workflow-test-secret-0123456789abcdef";
+const alice: Caller = { userId: "00000000-0000-4000-8000-00000000a11c", roles: ["editor"] };
+const bob: Caller = { userId: "00000000-0000-4000-8000-000000000b0b", roles: ["editor"] };
+
+let dir: string;
+let model: FakeModelServer;
+let subgraph: RunningSubgraph;
+let services: WorkflowServices;
+let orm: MikroORM;
+const clients: Client[] = [];
+
+interface GqlResult<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function gql<T = Record<string, unknown>>(
+  caller: Caller,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GqlResult<T>> {
+  const res = await fetch(subgraph.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(SECRET, caller) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GqlResult<T>;
+}
+
+/** Like {@link gql}, failing the test on any error. */
+async function ok<T = Record<string, unknown>>(
+  caller: Caller,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const result = await gql<T>(caller, query, variables);
+  expect(result.errors).toBeUndefined();
+  return result.data!;
+}
+
+interface Event {
+  seq: number;
+  type: string;
+  nodeId: string | null;
+  nodeType: string | null;
+  status: string | null;
+  output: Record<string, unknown> | null;
+  error: string | null;
+  execution: { id: string; status: string };
+}
+
+const EVENTS = `subscription Events($id: ID!, $after: Int) {
+  executionEvents(executionId: $id, afterSeq: $after) {
+    seq type nodeId nodeType status output error execution { id status }
+  }
+}`;
+
+async function wsClient(caller: Caller): Promise<Client> {
+  const token = await signInternalToken(SECRET, caller);
+  const client = createClient({
+    url: subgraph.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { [INTERNAL_TOKEN_HEADER]: token },
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Follows an execution over graphql-ws directly to the subgraph until the server completes the stream. */
+async function follow(
+  caller: Caller,
+  executionId: string,
+  afterSeq?: number,
+  onEvent?: (event: Event) => void,
+): Promise<Event[]> {
+  const client = await wsClient(caller);
+  const events: Event[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.subscribe<{ executionEvents: Event }>(
+      { query: EVENTS, variables: { id: executionId, after: afterSeq } },
+      {
+        next: (result) => {
+          if (result.errors) reject(Object.assign(new Error(result.errors[0]!.message), { errors: result.errors }));
+          const event = result.data!.executionEvents;
+          events.push(event);
+          onEvent?.(event);
+        },
+        error: (err) => reject(Object.assign(new Error("subscription failed"), { errors: err })),
+        complete: resolve,
+      },
+    );
+  });
+  return events;
+}
+
+const CREATE = `mutation Create($input: CreateWorkflowInput!) {
+  createWorkflow(input: $input) { id name version nodes edges owner { id } }
+}`;
+const RUN = `mutation Run($id: ID!, $inputs: JSON) { runWorkflow(id: $id, inputs: $inputs) { id status workflowVersion } }`;
+const EXECUTION = `query Execution($id: ID!) {
+  execution(id: $id) {
+    id status outputs error lastSeq startedAt finishedAt triggeredBy workflow { id }
+    nodeRuns { nodeId nodeType status inputs outputs error startedAt finishedAt durationMs }
+  }
+}`;
+
+function llmGraph(prompt: string) {
+  return {
+    nodes: [
+      { id: "in", type: "input", config: { fields: ["question"] } },
+      { id: "ask", type: "llm", config: { prompt } },
+      { id: "out", type: "output", config: { name: "answer" } },
+    ],
+    edges: [
+      { source: "in", target: "ask" },
+      { source: "ask", target: "out" },
+    ],
+  };
+}
+
+async function createWorkflow(caller: Caller, name: string, graph?: object): Promise<string> {
+  const data = await ok<{ createWorkflow: { id: string } }>(caller, CREATE, { input: { name, ...graph } });
+  return data.createWorkflow.id;
+}
+
+async function run(caller: Caller, workflowId: string, inputs: object): Promise<string> {
+  const data = await ok<{ runWorkflow: { id: string; status: string } }>(caller, RUN, { id: workflowId, inputs });
+  expect(["PENDING", "RUNNING"]).toContain(data.runWorkflow.status);
+  return data.runWorkflow.id;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "ods-workflow-test-"));
+  model = await startFakeModelServer(SECRET);
+  const logger = createLogger("workflow-test", "silent");
+  orm = await openDatabase({ name: "workflow", dataDir: dir, entities, migrations });
+  const pubsub = createPubSub(undefined);
+  services = await createWorkflowServices({
+    orm,
+    pubsub,
+    logger,
+    retentionSeconds: 60,
+    modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+  });
+  subgraph = await startSubgraph({
+    ...schemaOptions,
+    name: "workflow",
+    port: 0,
+    internalSecret: SECRET,
+    orm,
+    logger,
+    services,
+    readiness: [{ name: "pubsub", check: () => pubsub.ping() }],
+    onClose: async () => {
+      await services.engine.close();
+      await pubsub.close();
+    },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await subgraph?.close();
+  await model?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("workflow subgraph", () => {
+  it("creates a workflow with the ready-made graph and reports ready", async () => {
+    const data = await ok<{ createWorkflow: { version: number; nodes: { type: string }[]; owner: { id: string } } }>(
+      alice,
+      CREATE,
+      { input: { name: "Default" } },
+    );
+    expect(data.createWorkflow.nodes.map((n) => n.type)).toEqual(["input", "llm", "output"]);
+    expect(data.createWorkflow.version).toBe(1);
+    expect(data.createWorkflow.owner).toEqual({ id: alice.userId });
+    const ready = await fetch(subgraph.url.replace(/graphql$/, "readyz"));
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name)).toContain("pubsub");
+  });
+
+  it("runs a workflow, streaming events in order, and stores the execution node by node", async () => {
+    const workflowId = await createWorkflow(alice, "Ask", llmGraph("Q: {{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "why?" });
+    const events = await follow(alice, executionId);
+
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const lifecycle = events.filter((e) => e.type !== "NODE_OUTPUT").map((e) => `${e.type} ${e.nodeId ?? ""}`.trim());
+    expect(lifecycle).toEqual([
+      "NODE_STARTED in",
+      "NODE_FINISHED in",
+      "NODE_STARTED ask",
+      "NODE_FINISHED ask",
+      "NODE_STARTED out",
+      "NODE_FINISHED out",
+      "EXECUTION_FINISHED",
+    ]);
+    const outputs = events.filter((e) => e.type === "NODE_OUTPUT");
+    expect(outputs.length).toBeGreaterThan(0);
+    expect(outputs.every((e) => e.nodeId === "ask")).toBe(true);
+    const askStart = events.findIndex((e) => e.type === "NODE_STARTED" && e.nodeId === "ask");
+    const askEnd = events.findIndex((e) => e.type === "NODE_FINISHED" && e.nodeId === "ask");
+    expect(events.indexOf(outputs[0]!)).toBeGreaterThan(askStart);
+    expect(events.indexOf(outputs.at(-1)!)).toBeLessThan(askEnd);
+    const text = "Hello from the model: Q: why?";
+    expect(outputs.at(-1)!.output).toEqual({ text });
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ type: "EXECUTION_FINISHED", status: "SUCCEEDED", output: { answer: text } });
+    expect(last.execution).toEqual({ id: executionId, status: "SUCCEEDED" });
+
+    const { execution } = await ok<{ execution: Record<string, unknown> & { nodeRuns: Record<string, unknown>[] } }>(
+      alice,
+      EXECUTION,
+      { id: executionId },
+    );
+    expect(execution).toMatchObject({
+      status: "SUCCEEDED",
+      outputs: { answer: text },
+      error: null,
+      lastSeq: events.length,
+      triggeredBy: alice.userId,
+      workflow: { id: workflowId },
+    });
+    expect(execution.nodeRuns.map((r) => [r.nodeId, r.nodeType, r.status])).toEqual([
+      ["in", "input", "SUCCEEDED"],
+      ["ask", "llm", "SUCCEEDED"],
+      ["out", "output", "SUCCEEDED"],
+    ]);
+    for (const nodeRun of execution.nodeRuns) {
+      expect(typeof nodeRun.durationMs).toBe("number");
+      expect(Date.parse(nodeRun.finishedAt as string)).toBeGreaterThanOrEqual(Date.parse(nodeRun.startedAt as string));
+    }
+    expect(execution.nodeRuns[1]).toMatchObject({
+      inputs: { modelId: "builtin-offline", prompt: "Q: why?" },
+      outputs: { text, usage: { promptTokens: 7, completionTokens: 5 } },
+    });
+    expect(model.callers.at(-1)).toMatchObject({ userId: alice.userId, service: "workflow" });
+
+    // Resuming after any seq gives exactly the rest.
+    const rest = await follow(alice, executionId, 3);
+    expect(rest.map((e) => [e.seq, e.type])).toEqual(events.slice(3).map((e) => [e.seq, e.type]));
+    expect(await follow(alice, executionId, events.length)).toEqual([]);
+
+    const listed = await ok<{
+      workflows: { totalCount: number; edges: { node: { id: string; lastExecution: { id: string } | null } }[] };
+    }>(alice, `query { workflows(search: "ASK") { totalCount edges { node { id lastExecution { id } } } } }`);
+    expect(listed.workflows.edges.map((e) => e.node)).toEqual([{ id: workflowId, lastExecution: { id: executionId } }]);
+    const executions = await ok<{ executions: { totalCount: number } }>(
+      alice,
+      `query($w: ID) { executions(workflowId: $w, status: SUCCEEDED) { totalCount } }`,
+      { w: workflowId },
+    );
+    expect(executions.executions.totalCount).toBe(1);
+  });
+
+  it("fails the run when the model API answers HTTP 500, with the error on the llm node run", async () => {
+    const workflowId = await createWorkflow(alice, "Broken", llmGraph("FAIL {{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "x" });
+    const events = await follow(alice, executionId);
+    expect(events.at(-1)).toMatchObject({ type: "EXECUTION_FINISHED", status: "FAILED" });
+    expect(events.at(-1)!.error).toMatch(/Node "ask" \(llm\) failed: .*HTTP 500.*upstream exploded/);
+    const { execution } = await ok<{
+      execution: { status: string; error: string; nodeRuns: Record<string, unknown>[] };
+    }>(alice, EXECUTION, { id: executionId });
+    expect(execution.status).toBe("FAILED");
+    expect(execution.nodeRuns.map((r) => [r.nodeId, r.status])).toEqual([
+      ["in", "SUCCEEDED"],
+      ["ask", "FAILED"],
+      ["out", "SKIPPED"],
+    ]);
+    expect(execution.nodeRuns[1]!.error).toMatch(/HTTP 500/);
+  });
+
+  it("fails the run with a clear error when a required input is missing", async () => {
+    const workflowId = await createWorkflow(alice, "Needs input", llmGraph("{{input.question}}"));
+    const executionId = await run(alice, workflowId, {});
+    const events = await follow(alice, executionId);
+    expect(events.at(-1)).toMatchObject({ type: "EXECUTION_FINISHED", status: "FAILED" });
+    expect(events.at(-1)!.error).toMatch(/Missing required input: question/);
+  });
+
+  it("cancels a running execution, aborting the model call", async () => {
+    const workflowId = await createWorkflow(alice, "Slow", llmGraph("SLOW {{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "x" });
+    let cancelled: Promise<{ cancelExecution: { status: string } }> | undefined;
+    const events = await follow(alice, executionId, undefined, (event) => {
+      if (event.type === "NODE_OUTPUT" && !cancelled) {
+        cancelled = ok(alice, `mutation($id: ID!) { cancelExecution(id: $id) { status } }`, { id: executionId });
+      }
+    });
+    expect((await cancelled!).cancelExecution.status).toBe("CANCELLED");
+    expect(events.at(-1)).toMatchObject({ type: "EXECUTION_FINISHED", status: "CANCELLED" });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    await expect.poll(() => model.aborted).toBeGreaterThan(0);
+    const { execution } = await ok<{ execution: { status: string; nodeRuns: { status: string }[] } }>(
+      alice,
+      EXECUTION,
+      { id: executionId },
+    );
+    expect(execution.status).toBe("CANCELLED");
+    expect(execution.nodeRuns.map((r) => r.status)).toEqual(["SUCCEEDED", "FAILED", "SKIPPED"]);
+  });
+
+  it("shows another user NOT_FOUND for everything of someone else's", async () => {
+    const workflowId = await createWorkflow(alice, "Private", llmGraph("{{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "q" });
+    for (const [query, variables] of [
+      [`query($id: ID!) { workflow(id: $id) { id } }`, { id: workflowId }],
+      [`query($id: ID!) { execution(id: $id) { id } }`, { id: executionId }],
+      [RUN, { id: workflowId, inputs: {} }],
+      [`mutation($id: ID!) { cancelExecution(id: $id) { id } }`, { id: executionId }],
+      [`mutation($id: ID!) { updateWorkflow(id: $id, input: { name: "x" }) { id } }`, { id: workflowId }],
+      [`mutation($id: ID!) { deleteWorkflow(id: $id) }`, { id: workflowId }],
+      [`query($w: ID) { executions(workflowId: $w) { totalCount } }`, { w: workflowId }],
+    ] as const) {
+      const result = await gql(bob, query, variables);
+      expect(result.errors?.[0]?.extensions?.code, query).toBe("NOT_FOUND");
+    }
+    const listed = await ok<{ workflows: { totalCount: number } }>(bob, `query { workflows { totalCount } }`);
+    expect(listed.workflows.totalCount).toBe(0);
+    const err = (await follow(bob, executionId).catch((e: unknown) => e)) as {
+      errors: { extensions: { code: string } }[];
+    };
+    expect(err.errors[0]!.extensions.code).toBe("NOT_FOUND");
+    await follow(alice, executionId);
+  });
+
+  it("rejects bad graphs with BAD_USER_INPUT and raises the version on graph changes", async () => {
+    const cyclic = llmGraph("{{input.question}}");
+    cyclic.edges.push({ source: "out", target: "ask" });
+    const bad = await gql(alice, CREATE, { input: { name: "Loop", ...cyclic } });
+    expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(bad.errors?.[0]?.message).toMatch(/cycle: "ask" → "out" → "ask"/);
+
+    const workflowId = await createWorkflow(alice, "Versioned", llmGraph("{{input.question}}"));
+    const UPDATE = `mutation($id: ID!, $input: UpdateWorkflowInput!) { updateWorkflow(id: $id, input: $input) { name version } }`;
+    const renamed = await ok<{ updateWorkflow: { version: number } }>(alice, UPDATE, {
+      id: workflowId,
+      input: { name: "Renamed" },
+    });
+    expect(renamed.updateWorkflow).toEqual({ name: "Renamed", version: 1 });
+    const changed = await ok<{ updateWorkflow: { version: number } }>(alice, UPDATE, {
+      id: workflowId,
+      input: llmGraph("Now: {{input.question}}"),
+    });
+    expect(changed.updateWorkflow.version).toBe(2);
+    const same = await ok<{ updateWorkflow: { version: number } }>(alice, UPDATE, {
+      id: workflowId,
+      input: llmGraph("Now: {{input.question}}"),
+    });
+    expect(same.updateWorkflow.version).toBe(2);
+    const dangling = await gql(alice, UPDATE, { id: workflowId, input: { edges: [{ source: "in", target: "gone" }] } });
+    expect(dangling.errors?.[0]?.message).toMatch(/target node "gone" does not exist/);
+
+    expect(await ok(alice, `mutation($id: ID!) { deleteWorkflow(id: $id) }`, { id: workflowId })).toEqual({
+      deleteWorkflow: true,
+    });
+    const gone = await gql(alice, `query($id: ID!) { workflow(id: $id) { id } }`, { id: workflowId });
+    expect(gone.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+
+  it("lists node types with their config JSON Schema", async () => {
+    const data = await ok<{ nodeTypes: { name: string; configSchema: { properties: Record<string, unknown> } }[] }>(
+      alice,
+      `query { nodeTypes { name category description inputs { name } outputs { name } configSchema } }`,
+    );
+    expect(data.nodeTypes.map((t) => t.name)).toEqual(["input", "llm", "output"]);
+    expect(Object.keys(data.nodeTypes[1]!.configSchema.properties)).toEqual(
+      expect.arrayContaining(["modelId", "prompt", "systemPrompt", "temperature", "maxTokens"]),
+    );
+  });
+
+  it("marks executions left running by a crashed process FAILED and ends their event log", async () => {
+    const workflowId = await createWorkflow(alice, "Crashed", llmGraph("{{input.question}}"));
+    const fork = orm.em.fork();
+    const execution = fork.create(Execution, {
+      workflow: fork.getReference(Workflow, workflowId),
+      workflowVersion: 1,
+      status: ExecutionStatus.RUNNING,
+      triggeredBy: alice.userId!,
+    });
+    await fork.flush();
+    expect(await services.engine.recoverInterrupted()).toBe(1);
+    const events = await follow(alice, execution.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ seq: 1, type: "EXECUTION_FINISHED", status: "FAILED" });
+    expect(events[0]!.error).toMatch(/Interrupted by a restart/);
+  });
+});
