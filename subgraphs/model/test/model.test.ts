@@ -187,7 +187,7 @@ describe("the OpenAI-compatible API with the built-in models", () => {
   it("answers 401 in OpenAI's shape without a token or with a bad one", async () => {
     const none = await fetch(`${base}/v1/models`);
     expect(none.status).toBe(401);
-    expect((await none.json()).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
+    expect(((await none.json()) as any).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
     const forged = await fetch(`${base}/v1/models`, { headers: { authorization: "Bearer not-a-token" } });
     expect(forged.status).toBe(401);
     const anonymous = await fetch(`${base}/v1/models`, {
@@ -218,12 +218,12 @@ describe("the OpenAI-compatible API with the built-in models", () => {
       body: JSON.stringify({ model: "builtin-offline", messages: [] }),
     });
     expect(bad.status).toBe(400);
-    const error = (await bad.json()).error;
+    const error = ((await bad.json()) as any).error;
     expect(error).toMatchObject({ type: "invalid_request_error", param: "messages" });
     expect(error.message).toContain("messages");
     const malformed = await fetch(`${base}/v1/embeddings`, { method: "POST", headers, body: "{not json" });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error.type).toBe("invalid_request_error");
+    expect(((await malformed.json()) as any).error.type).toBe("invalid_request_error");
     const wrongKind = await fetch(`${base}/v1/embeddings`, {
       method: "POST",
       headers,

@@ -1,0 +1,268 @@
+import { goto } from "$app/navigation";
+import { resolve } from "$app/paths";
+import type { CombinedError } from "@urql/core";
+import type { MessageRole, MessageStatus } from "$lib/gql/graphql";
+import { client } from "./client";
+import {
+  ChatModelsQuery,
+  ConversationQuery,
+  ConversationsQuery,
+  CreateConversationMutation,
+  SendMessageMutation,
+  StopGenerationMutation,
+} from "./documents";
+import { errorMessage, isUnauthenticated } from "./errors";
+import { followMessage, type FinalMessage } from "./message-stream";
+
+/** A conversation as the sidebar lists it. */
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+}
+
+/** A message as the chat shows it; `content` grows while the assistant streams. */
+export interface ChatMessage {
+  id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  createdAt: string;
+  /** Why generation failed, when it did. */
+  failure?: string;
+}
+
+/** A chat model the user may pick for a new conversation. */
+export interface ChatModel {
+  id: string;
+  name: string;
+}
+
+/** How many conversations the sidebar loads at once. */
+const PAGE_SIZE = 50;
+/** Title of a conversation created by its first message: that message, cut to this many characters. */
+const TITLE_LENGTH = 60;
+
+const newestFirst = (a: ConversationSummary, b: ConversationSummary) => b.updatedAt.localeCompare(a.updatedAt);
+
+function titleFrom(content: string): string {
+  const line = content.trim().split("\n")[0] ?? "";
+  return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line || "New chat";
+}
+
+/**
+ * The state of the chat screen: the conversation list, the open conversation and the message being streamed.
+ *
+ * @remarks
+ * Only one assistant message streams at a time in the open conversation. Leaving a conversation stops following
+ * its stream (generation goes on on the server); coming back replays the stream from the start, so the text shown
+ * is exactly what was generated.
+ */
+export class ChatState {
+  conversations = $state<ConversationSummary[]>([]);
+  hasMoreConversations = $state(false);
+  selectedId = $state<string | null>(null);
+  messages = $state<ChatMessage[]>([]);
+  models = $state<ChatModel[]>([]);
+  modelId = $state<string | null>(null);
+  streamingId = $state<string | null>(null);
+  loadingMessages = $state(false);
+  sending = $state(false);
+  error = $state<string | null>(null);
+
+  #endCursor: string | null = null;
+  #stopFollowing: (() => void) | undefined;
+  /** Bumped on every selection, so that a slow answer for a conversation left meanwhile is dropped. */
+  #selection = 0;
+
+  /** Loads the first page of conversations and the chat models. */
+  async init(): Promise<void> {
+    await Promise.all([this.loadConversations(), this.#loadModels()]);
+  }
+
+  /** Loads conversations, newest first; with `more`, appends the next page. */
+  async loadConversations(more = false): Promise<void> {
+    const result = await client
+      .query(
+        ConversationsQuery,
+        { first: PAGE_SIZE, after: more ? this.#endCursor : null },
+        { requestPolicy: "network-only" },
+      )
+      .toPromise();
+    if (result.error) return this.#fail(result.error);
+    const page = result.data?.conversations;
+    if (!page) return;
+    const loaded = page.edges.map(({ node }) => ({ id: node.id, title: node.title, updatedAt: node.updatedAt }));
+    const known = more ? this.conversations : [];
+    this.conversations = [...known, ...loaded.filter((c) => !known.some((k) => k.id === c.id))].sort(newestFirst);
+    this.hasMoreConversations = page.pageInfo.hasNextPage;
+    this.#endCursor = page.pageInfo.endCursor ?? null;
+  }
+
+  async #loadModels(): Promise<void> {
+    const result = await client.query(ChatModelsQuery, { first: 100 }).toPromise();
+    // Without the model list the user can still chat: the server then picks its default model.
+    if (result.error || !result.data) return;
+    this.models = result.data.models.edges.map(({ node }) => ({ id: node.id, name: node.name }));
+    this.modelId ??= this.models[0]?.id ?? null;
+  }
+
+  /** Opens a conversation and its messages; resumes following a message that is still streaming. */
+  async select(id: string): Promise<void> {
+    if (id === this.selectedId) return;
+    this.#unfollow();
+    const selection = ++this.#selection;
+    this.selectedId = id;
+    this.messages = [];
+    this.error = null;
+    this.loadingMessages = true;
+    const result = await client.query(ConversationQuery, { id }, { requestPolicy: "network-only" }).toPromise();
+    if (selection !== this.#selection) return;
+    this.loadingMessages = false;
+    if (result.error) return this.#fail(result.error);
+    const conversation = result.data?.conversation;
+    if (!conversation) {
+      this.error = "This conversation no longer exists.";
+      this.conversations = this.conversations.filter((c) => c.id !== id);
+      this.selectedId = null;
+      return;
+    }
+    this.messages = conversation.messages.map(({ errorReason, ...m }) => ({ ...m, failure: errorReason ?? undefined }));
+    const streaming = this.messages.findLast((m) => m.role === "ASSISTANT" && m.status === "STREAMING");
+    if (streaming) {
+      // The stored text lags behind the live stream; replaying the stream from its start gives the exact text.
+      streaming.content = "";
+      this.#follow(streaming.id);
+    }
+  }
+
+  /** Clears the screen for a new conversation, which the first message will create. */
+  newChat(): void {
+    this.#unfollow();
+    this.#selection += 1;
+    this.selectedId = null;
+    this.messages = [];
+    this.error = null;
+    this.loadingMessages = false;
+  }
+
+  /**
+   * Sends a message, creating the conversation first when none is open, then streams the answer.
+   *
+   * @returns whether the message was sent (the composer keeps the text when it was not).
+   */
+  async send(content: string): Promise<boolean> {
+    const text = content.trim();
+    if (!text || this.sending || this.streamingId) return false;
+    this.sending = true;
+    this.error = null;
+    try {
+      const conversationId = this.selectedId ?? (await this.#createConversation(text));
+      if (!conversationId) return false;
+      const result = await client
+        .mutation(SendMessageMutation, { input: { conversationId, content: text } })
+        .toPromise();
+      if (result.error || !result.data) {
+        if (result.error) this.#fail(result.error);
+        return false;
+      }
+      if (conversationId !== this.selectedId) return true; // the user moved on while the message was on its way
+      const { userMessage, assistantMessage } = result.data.sendMessage;
+      this.messages.push({ ...userMessage }, { ...assistantMessage });
+      this.#touch(conversationId, userMessage.createdAt);
+      if (assistantMessage.status === "STREAMING") this.#follow(assistantMessage.id);
+      return true;
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Asks the server to stop the message being generated; the text so far is kept. */
+  async stop(): Promise<void> {
+    const messageId = this.streamingId;
+    if (!messageId) return;
+    const result = await client.mutation(StopGenerationMutation, { messageId }).toPromise();
+    if (result.error) return this.#fail(result.error);
+    const stopped = result.data?.stopGeneration;
+    if (stopped && stopped.status !== "STREAMING") {
+      this.#unfollow();
+      this.#finish(stopped);
+    }
+  }
+
+  /** Stops following any stream; call when the screen goes away. */
+  dispose(): void {
+    this.#unfollow();
+  }
+
+  async #createConversation(firstMessage: string): Promise<string | null> {
+    const input = { title: titleFrom(firstMessage), ...(this.modelId ? { modelId: this.modelId } : {}) };
+    const result = await client.mutation(CreateConversationMutation, { input }).toPromise();
+    if (result.error || !result.data) {
+      if (result.error) this.#fail(result.error);
+      return null;
+    }
+    const created = result.data.createConversation;
+    this.conversations = [
+      { id: created.id, title: created.title, updatedAt: created.updatedAt },
+      ...this.conversations.filter((c) => c.id !== created.id),
+    ];
+    this.#selection += 1;
+    this.selectedId = created.id;
+    this.messages = [];
+    return created.id;
+  }
+
+  #follow(messageId: string): void {
+    this.streamingId = messageId;
+    this.#stopFollowing = followMessage(messageId, {
+      token: (delta) => {
+        const message = this.#message(messageId);
+        if (message) message.content += delta;
+      },
+      done: (final) => this.#finish(final),
+      failed: (_code, reason, final) => this.#finish(final, reason),
+      error: (error) => {
+        this.streamingId = null;
+        this.error = `The answer stopped arriving: ${error.message}`;
+      },
+    });
+  }
+
+  #unfollow(): void {
+    this.#stopFollowing?.();
+    this.#stopFollowing = undefined;
+    this.streamingId = null;
+  }
+
+  #finish(final: FinalMessage, failure?: string): void {
+    const message = this.#message(final.id);
+    if (message) {
+      // The stored text is the truth: it replaces what was assembled from the deltas.
+      message.content = final.content;
+      message.status = final.status;
+      if (failure) message.failure = failure;
+    }
+    if (this.streamingId === final.id) {
+      this.#stopFollowing = undefined;
+      this.streamingId = null;
+    }
+  }
+
+  #message(id: string): ChatMessage | undefined {
+    return this.messages.find((m) => m.id === id);
+  }
+
+  /** Moves a conversation to the top of the list after a new message (sent at `at`, the server's clock). */
+  #touch(id: string, at: string): void {
+    this.conversations = this.conversations.map((c) => (c.id === id ? { ...c, updatedAt: at } : c)).sort(newestFirst);
+  }
+
+  #fail(error: CombinedError): void {
+    if (isUnauthenticated(error)) {
+      void goto(resolve("/login"));
+      return;
+    }
+    this.error = errorMessage(error);
+  }
+}
