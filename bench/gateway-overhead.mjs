@@ -15,20 +15,35 @@ const dataDir = await mkdtemp(join(tmpdir(), "ods-bench-"));
 const admin = { email: "bench@example.com", password: "bench-password" };
 const platform = await startPlatform({
   randomPorts: true,
-  env: { ODS_DATA_DIR: dataDir, ODS_ADMIN_EMAIL: admin.email, ODS_ADMIN_PASSWORD: admin.password, ODS_LOG_LEVEL: "warn", ODS_INTERNAL_SECRET: "" },
+  env: {
+    ODS_DATA_DIR: dataDir,
+    ODS_ADMIN_EMAIL: admin.email,
+    ODS_ADMIN_PASSWORD: admin.password,
+    ODS_LOG_LEVEL: "warn",
+    ODS_INTERNAL_SECRET: "",
+  },
 });
 
 try {
   const login = await fetch(`${platform.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: `mutation { login(email: "${admin.email}", password: "${admin.password}") { accessToken user { id email roles } } }` }),
+    body: JSON.stringify({
+      query: `mutation { login(email: "${admin.email}", password: "${admin.password}") { accessToken user { id email roles } } }`,
+    }),
   }).then((r) => r.json());
   const { accessToken, user } = login.data.login;
-  const internal = await signInternalToken(platform.internalSecret, { userId: user.id, email: user.email, roles: ["admin"] }, 3600);
+  const internal = await signInternalToken(
+    platform.internalSecret,
+    { userId: user.id, email: user.email, roles: ["admin"] },
+    3600,
+  );
 
   const targets = {
-    "subgraph (direct)": { url: `http://127.0.0.1:${platform.ports.identity}/graphql`, headers: { "x-ods-internal-token": internal } },
+    "subgraph (direct)": {
+      url: `http://127.0.0.1:${platform.ports.identity}/graphql`,
+      headers: { "x-ods-internal-token": internal },
+    },
     gateway: { url: `${platform.url}/graphql`, headers: { authorization: `Bearer ${accessToken}` } },
   };
   const run = (target, connections) =>
@@ -49,7 +64,13 @@ try {
       const r = await run(target, Math.max(1, connections));
       if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       results[name] = r;
-      rows.push({ target: name, connections, "p50 ms": r.latency.p50, "p99 ms": r.latency.p99, "req/s": Math.round(r.requests.average) });
+      rows.push({
+        target: name,
+        connections,
+        "p50 ms": r.latency.p50,
+        "p99 ms": r.latency.p99,
+        "req/s": Math.round(r.requests.average),
+      });
     }
     rows.push({
       target: "gateway adds",
@@ -59,7 +80,9 @@ try {
       "req/s": "",
     });
   }
-  console.log(`\nGateway overhead on a one-subgraph query (${seconds} s per cell, ${(await import("node:os")).cpus().length} cores, Node ${process.version})`);
+  console.log(
+    `\nGateway overhead on a one-subgraph query (${seconds} s per cell, ${(await import("node:os")).cpus().length} cores, Node ${process.version})`,
+  );
   console.table(rows);
 } finally {
   await platform.stop();

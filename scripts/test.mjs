@@ -7,7 +7,11 @@ import { resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const run = (cmd, args) => {
   console.log(`\n> ${cmd} ${args.join(" ")}`);
-  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, APOLLO_TELEMETRY_DISABLED: "true" } });
+  const result = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, APOLLO_TELEMETRY_DISABLED: "true" },
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 

@@ -187,7 +187,10 @@ describe("the OpenAI-compatible API with the built-in models", () => {
   it("answers 401 in OpenAI's shape without a token or with a bad one", async () => {
     const none = await fetch(`${base}/v1/models`);
     expect(none.status).toBe(401);
-    expect(((await none.json()) as any).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
+    expect(((await none.json()) as any).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "invalid_api_key",
+    });
     const forged = await fetch(`${base}/v1/models`, { headers: { authorization: "Bearer not-a-token" } });
     expect(forged.status).toBe(401);
     const anonymous = await fetch(`${base}/v1/models`, {
