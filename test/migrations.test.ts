@@ -47,6 +47,27 @@ function scratchDatabase(dialect: Dialect, name: string): string | undefined | n
   return undefined;
 }
 
+/** Tables with their columns, keys and indexes, as SQLite reports them. */
+async function sqliteStructure(orm: MikroORM) {
+  const conn = orm.em.getConnection();
+  const tables = await conn.execute<{ name: string }[]>(
+    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'mikro_orm_migrations%' order by name",
+  );
+  const out: Record<string, unknown> = {};
+  for (const { name } of tables) {
+    out[name] = {
+      columns: await conn.execute(`pragma table_info(\`${name}\`)`),
+      foreignKeys: await conn.execute(
+        `select "table", "from", "to", on_delete from pragma_foreign_key_list('${name}')`,
+      ),
+      indexes: await conn.execute(
+        `select il.name, il."unique", group_concat(ii.name) as cols from pragma_index_list('${name}') il join pragma_index_info(il.name) ii group by il.name order by il.name`,
+      ),
+    };
+  }
+  return out;
+}
+
 describe.each(["sqlite", "postgresql", "mariadb"] as Dialect[])("migrations on %s", (dialect) => {
   it.for(SUBGRAPHS)("%s: the committed migrations match the entities", async (name, ctx) => {
     const url = scratchDatabase(dialect, name);
@@ -65,7 +86,20 @@ describe.each(["sqlite", "postgresql", "mariadb"] as Dialect[])("migrations on %
     );
     try {
       await orm.getMigrator().up();
-      expect(await orm.schema.getUpdateSchemaSQL({ wrap: false })).toBe("");
+      if (dialect === "sqlite") {
+        // MikroORM's SQLite diff cannot read back check constraints and column lengths, so it proposes table
+        // rebuilds even when nothing changed. Compare the structure itself instead: the tables the migrations
+        // made against the tables the entities make on an empty database.
+        const fresh = await MikroORM.init(await ormOptions({ name: `${name}-fresh`, dataDir, entities, migrations }));
+        try {
+          await fresh.schema.createSchema();
+          expect(await sqliteStructure(orm)).toEqual(await sqliteStructure(fresh));
+        } finally {
+          await fresh.close();
+        }
+      } else {
+        expect(await orm.schema.getUpdateSchemaSQL({ wrap: false })).toBe("");
+      }
     } finally {
       await orm.close();
       await rm(dataDir, { recursive: true, force: true });
