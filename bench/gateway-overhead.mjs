@@ -75,6 +75,7 @@ try {
     rows.push({
       target: "gateway adds",
       connections,
+      "mean ms": +(results.gateway.latency.average - results["subgraph (direct)"].latency.average).toFixed(2),
       "p50 ms": +(results.gateway.latency.p50 - results["subgraph (direct)"].latency.p50).toFixed(2),
       "p99 ms": +(results.gateway.latency.p99 - results["subgraph (direct)"].latency.p99).toFixed(2),
       "req/s": "",

@@ -17,6 +17,8 @@ const API_KEY = /^ods_[0-9a-f]{12}_[\w-]{20,}$/;
 export class Authenticator {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly apiKeys = new Map<string, { caller?: Caller; until: number }>();
+  /** Verified access tokens: an ES256 check costs more than the rest of a small request, so do it once per token. */
+  private readonly verified = new Map<string, { caller: Caller; until: number }>();
 
   constructor(
     private readonly identityUrl: string,
@@ -43,13 +45,23 @@ export class Authenticator {
   async authenticate(credential: string | undefined): Promise<Caller> {
     if (!credential) return { roles: [] };
     if (API_KEY.test(credential)) return this.verifyApiKey(credential);
+    const cached = this.verified.get(credential);
+    if (cached && cached.until > Date.now()) return cached.caller;
     try {
       const { payload } = await jwtVerify(credential, this.jwks, {
         issuer: "one-data-studio",
         audience: "one-data-studio",
         algorithms: ["ES256"],
       });
-      return { userId: payload.sub, email: payload.email as string, roles: (payload.roles as Role[]) ?? [] };
+      const caller: Caller = {
+        userId: payload.sub,
+        email: payload.email as string,
+        roles: (payload.roles as Role[]) ?? [],
+      };
+      if (this.verified.size > 10_000) this.verified.clear();
+      // Never past the token's own expiry; a minute at most, so a rotated signing key takes effect soon.
+      this.verified.set(credential, { caller, until: Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000) });
+      return caller;
     } catch (err) {
       const expired = (err as { code?: string }).code === "ERR_JWT_EXPIRED";
       throw unauthenticated(expired ? "Your session has expired: sign in again" : "Invalid access token");

@@ -15,7 +15,6 @@ import {
   REQUEST_ID_HEADER,
   requestIdFrom,
   requestScope,
-  signInternalToken,
   type Caller,
   type Logger,
 } from "@ods/kit";
@@ -31,6 +30,7 @@ import { Authenticator } from "./auth.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { InternalDataSource } from "./data-source.js";
+import { InternalTokens } from "./internal-tokens.js";
 import { openAiRoutes } from "./routes/openai.js";
 import { sessionCookie, sessionRoutes } from "./routes/session.js";
 import { uploadRoutes } from "./routes/uploads.js";
@@ -74,6 +74,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const secureCookies = config.ODS_COOKIE_SECURE ?? production;
   const urls = Object.fromEntries(Object.entries(subgraphUrls(config)).map(([k, v]) => [k, v.replace(/\/+$/, "")]));
   const auth = new Authenticator(urls.identity!, config.ODS_INTERNAL_SECRET);
+  const internalTokens = new InternalTokens(config.ODS_INTERNAL_SECRET);
   const supergraphSdl = readFileSync(config.ODS_SUPERGRAPH_PATH, "utf8");
 
   let apiSchema: GraphQLSchema | undefined;
@@ -175,7 +176,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         return {
           requestId: scope.requestId,
           caller,
-          internalToken: await signInternalToken(config.ODS_INTERNAL_SECRET, caller),
+          internalToken: await internalTokens.for(caller),
         };
       },
     }),
