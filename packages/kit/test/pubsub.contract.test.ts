@@ -98,6 +98,36 @@ function contract(name: string, make: () => PubSub, skip = false) {
       expect((await followed).map((e) => e.seq)).toEqual([1]);
     });
 
+    it("fills a gap when a notification is lost in transit", async () => {
+      const stream = `s-${randomUUID()}`;
+      // The same pub/sub, except that the live notification of seq 7 never arrives (as while Redis reconnects).
+      const lossy: PubSub = Object.create(pubsub, {
+        subscribe: {
+          value: (channel: string, onMessage: (m: unknown) => void) =>
+            pubsub.subscribe(channel, (m) => ((m as LogEntry).seq === 7 ? undefined : onMessage(m))),
+        },
+      });
+      const followed = collect(followStream(lossy, stream, { isTerminal, pollMs: 5_000 }));
+      await new Promise((r) => setTimeout(r, 50));
+      for (let seq = 1; seq <= 12; seq++) await pubsub.append(stream, seq, { i: seq, done: seq === 12 });
+      expect((await followed).map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    });
+
+    it("ends with the stored outcome when the writer never appends its terminal event", async () => {
+      const stream = `s-${randomUUID()}`;
+      await pubsub.append(stream, 1, { i: 1 });
+      await pubsub.append(stream, 2, { i: 2 });
+      const entries = await collect(
+        followStream(pubsub, stream, {
+          isTerminal,
+          pollMs: 50,
+          onQuiet: async (lastSeq) => ({ seq: lastSeq + 1, event: { done: true, fromRow: true } }),
+        }),
+      );
+      expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(entries.at(-1)!.event).toEqual({ done: true, fromRow: true });
+    });
+
     it("expires a log", async () => {
       const stream = `s-${randomUUID()}`;
       await pubsub.append(stream, 1, { i: 1 });

@@ -8,6 +8,12 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** How often to re-read the log when nothing arrives, in ms; covers a notification lost in transit. */
   pollMs?: number;
+  /**
+   * Called when a poll finds nothing new: the writer may have died, or its last append may have failed, so the
+   * log will never end on its own. Return a terminal entry built from the stored record to end the stream with
+   * it, or undefined to keep waiting.
+   */
+  onQuiet?: (lastSeq: number) => Promise<LogEntry | undefined>;
 }
 
 /**
@@ -15,8 +21,9 @@ export interface FollowOptions {
  * with no gap and no repeat, until a terminal event or `signal` aborts.
  *
  * @remarks The subscription is opened before the log is read, so an append between the two is buffered rather
- * than missed; anything at or below the last yielded `seq` is dropped as a duplicate, and a jump in `seq` is
- * filled from the log.
+ * than missed. Entries are only ever yielded in strict `seq` order: anything at or below the last yielded `seq`
+ * is a duplicate and dropped, and any jump (a notification lost in transit, e.g. while Redis reconnects) makes
+ * the follower re-read the log itself from the last `seq` it yielded.
  */
 export async function* followStream(pubsub: PubSub, stream: string, options: FollowOptions): AsyncGenerator<LogEntry> {
   let last = options.afterSeq ?? 0;
@@ -32,30 +39,45 @@ export async function* followStream(pubsub: PubSub, stream: string, options: Fol
   });
   const onAbort = () => notify();
   options.signal?.addEventListener("abort", onAbort);
+  /** Yields the contiguous run of entries after `last`; `gap` is true when one was missing. */
+  const drain = function* (entries: LogEntry[]): Generator<LogEntry, { done: boolean; gap: boolean }> {
+    for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
+      if (entry.seq <= last) continue;
+      if (entry.seq !== last + 1) return { done: false, gap: true };
+      last = entry.seq;
+      yield entry;
+      if (options.isTerminal(entry.event)) return { done: true, gap: false };
+    }
+    return { done: false, gap: false };
+  };
   try {
-    const drain = function* (entries: LogEntry[]): Generator<LogEntry, boolean> {
-      for (const entry of entries.sort((a, b) => a.seq - b.seq)) {
-        if (entry.seq <= last) continue;
-        last = entry.seq;
-        yield entry;
-        if (options.isTerminal(entry.event)) return true;
-      }
-      return false;
-    };
-    if (yield* drain(await pubsub.readAfter(stream, last))) return;
+    let result = yield* drain(await pubsub.readAfter(stream, last));
+    if (result.done) return;
     while (!options.signal?.aborted) {
+      let quiet = false;
       if (pending.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, options.pollMs ?? 1_000).unref();
+        quiet = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(false);
+          setTimeout(() => resolve(true), options.pollMs ?? 1_000).unref();
         });
       }
       if (options.signal?.aborted) return;
       const batch = pending.splice(0);
-      const gapOrQuiet = batch.length === 0 || Math.min(...batch.map((e) => e.seq)) > last + 1;
-      // A gap (or a quiet period) means something may have been missed: read the log itself.
-      const entries = gapOrQuiet ? await pubsub.readAfter(stream, last) : batch;
-      if (yield* drain(entries)) return;
+      result = yield* drain(batch);
+      if (result.done) return;
+      if (result.gap || batch.length === 0) {
+        // Something may have been missed, or nothing came: the log itself is the source of truth.
+        const before = last;
+        result = yield* drain(await pubsub.readAfter(stream, last));
+        if (result.done) return;
+        if (quiet && last === before && options.onQuiet) {
+          const terminal = await options.onQuiet(last);
+          if (terminal) {
+            yield { ...terminal, seq: Math.max(terminal.seq, last + 1) };
+            return;
+          }
+        }
+      }
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

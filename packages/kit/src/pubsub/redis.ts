@@ -13,6 +13,8 @@ export class RedisPubSub implements PubSub {
   private readonly client: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<(message: unknown) => void>>();
+  /** One SUBSCRIBE in flight per channel, so concurrent subscribers wait for the same acknowledgement. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
 
   constructor(
     url: string,
@@ -52,7 +54,19 @@ export class RedisPubSub implements PubSub {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      await this.subscriber.subscribe(this.prefix + channel);
+      const pending = this.subscriber.subscribe(this.prefix + channel);
+      this.subscribing.set(channel, pending);
+      try {
+        await pending;
+      } catch (err) {
+        // Leave nothing behind: the next subscriber must try SUBSCRIBE again rather than trust a dead channel.
+        if (this.handlers.get(channel) === set && set.size === 0) this.handlers.delete(channel);
+        throw err;
+      } finally {
+        this.subscribing.delete(channel);
+      }
+    } else {
+      await this.subscribing.get(channel);
     }
     set.add(onMessage);
     return async () => {
@@ -69,11 +83,18 @@ export class RedisPubSub implements PubSub {
   async append(stream: string, seq: number, event: unknown): Promise<void> {
     const data = JSON.stringify(event);
     const entry: LogEntry = { seq, event };
-    await this.client
-      .multi()
-      .xadd(this.prefix + stream, "MAXLEN", "~", String(this.options.maxEntries ?? 10_000), `${seq}-1`, "e", data)
-      .publish(this.prefix + logChannel(stream), JSON.stringify(entry))
-      .exec();
+    // XADD first and on its own: a rejected id (a second writer, a reused seq) must fail the call, and live
+    // followers must never be told of an entry that a reconnecting client would not find in the log.
+    await this.client.xadd(
+      this.prefix + stream,
+      "MAXLEN",
+      "~",
+      String(this.options.maxEntries ?? 10_000),
+      `${seq}-1`,
+      "e",
+      data,
+    );
+    await this.client.publish(this.prefix + logChannel(stream), JSON.stringify(entry));
   }
 
   async readAfter(stream: string, afterSeq: number): Promise<LogEntry[]> {
