@@ -3,25 +3,11 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "..");
 export const SUBGRAPHS = ["identity", "dataset", "model", "conversation", "workflow"];
 const DEFAULT_PORTS = { gateway: 4000, identity: 4001, dataset: 4002, model: 4003, conversation: 4004, workflow: 4005 };
-
-/** A port the OS says is free right now. */
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /**
  * The shared secret that signs internal tokens: from the environment, else generated once and kept in the data
@@ -54,34 +40,31 @@ async function waitReady(url, child, name, timeoutMs) {
 /**
  * @param {object} options
  * @param {Record<string,string|undefined>} [options.env] - environment for every process (ODS_* settings)
- * @param {boolean} [options.randomPorts] - pick free ports instead of 4000–4005 (tests)
+ * @param {boolean} [options.randomPorts] - let each process take a free port (tests) instead of 4000–4005
  * @param {(name: string, line: string) => void} [options.onLog] - each line a process prints
  */
 export async function startPlatform(options = {}) {
   const env = { ...process.env, ...options.env };
-  const dataDir = resolve(env.ODS_DATA_DIR ?? join(root, ".data"));
+  const dataDir = resolve(env.ODS_DATA_DIR || join(root, ".data"));
   mkdirSync(dataDir, { recursive: true });
-  const ports = {};
-  for (const name of ["gateway", ...SUBGRAPHS]) {
-    const key = `ODS_${name.toUpperCase()}_PORT`;
-    ports[name] = options.randomPorts ? await freePort() : Number(env[key] ?? DEFAULT_PORTS[name]);
-  }
   const shared = {
     ...env,
     ODS_DATA_DIR: dataDir,
     ODS_INTERNAL_SECRET: internalSecret(env, dataDir),
-    ODS_PUBLIC_URL: env.ODS_PUBLIC_URL || `http://localhost:${ports.gateway}`,
     APOLLO_TELEMETRY_DISABLED: "true",
   };
+  const ports = {};
   for (const name of ["gateway", ...SUBGRAPHS]) {
-    shared[`ODS_${name.toUpperCase()}_PORT`] = String(ports[name]);
-    if (name !== "gateway") shared[`ODS_${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}`;
+    const key = `ODS_${name.toUpperCase()}_PORT`;
+    // Port 0: the process binds a free port itself and reports it over IPC, so no other process can take it
+    // between our choosing it and the child binding it.
+    shared[key] = options.randomPorts ? "0" : String(env[key] || DEFAULT_PORTS[name]);
   }
   const children = [];
   const spawnProcess = (name, script) => {
     const child = spawn(process.execPath, ["--enable-source-maps", script], {
-      env: shared,
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...shared },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const forward = (stream) => {
       let buffer = "";
@@ -100,6 +83,29 @@ export async function startPlatform(options = {}) {
     children.push({ name, child });
     return child;
   };
+  /** Starts one process and resolves with its port once its /readyz answers. */
+  const launch = async (name, script) => {
+    const child = spawnProcess(name, script);
+    const port = await new Promise((resolvePort, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start listening within 60 s`)), 60_000);
+      child.on("message", (message) => {
+        if (message?.type !== "ods:listening") return;
+        clearTimeout(timer);
+        resolvePort(message.port);
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with code ${code} during start-up`));
+      });
+    });
+    ports[name] = port;
+    await waitReady(`http://127.0.0.1:${port}/readyz`, child, name, 60_000);
+    return port;
+  };
+  const setUrl = (name) => {
+    shared[`ODS_${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}`;
+    shared[`ODS_${name.toUpperCase()}_PORT`] = String(ports[name]);
+  };
   const stop = async () => {
     await Promise.all(
       children.map(
@@ -116,22 +122,28 @@ export async function startPlatform(options = {}) {
       ),
     );
   };
+  const script = (name) => join(root, "subgraphs", name, "dist/main.js");
   try {
-    await Promise.all(
-      SUBGRAPHS.map((name) => {
-        const child = spawnProcess(name, join(root, "subgraphs", name, "dist/main.js"));
-        return waitReady(`http://127.0.0.1:${ports[name]}/readyz`, child, name, 60_000);
-      }),
-    );
-    const gateway = spawnProcess("gateway", join(root, "gateway/dist/main.js"));
-    await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`, gateway, "gateway", 60_000);
+    if (options.randomPorts) {
+      // The conversation and workflow subgraphs are told where the model API is when they start.
+      await Promise.all(["identity", "dataset", "model"].map((name) => launch(name, script(name))));
+      setUrl("model");
+      await Promise.all(["conversation", "workflow"].map((name) => launch(name, script(name))));
+    } else {
+      for (const name of SUBGRAPHS) ports[name] = Number(shared[`ODS_${name.toUpperCase()}_PORT`]);
+      for (const name of SUBGRAPHS) setUrl(name);
+      shared.ODS_PUBLIC_URL ||= `http://localhost:${shared.ODS_GATEWAY_PORT}`;
+      await Promise.all(SUBGRAPHS.map((name) => launch(name, script(name))));
+    }
+    for (const name of SUBGRAPHS) setUrl(name);
+    await launch("gateway", join(root, "gateway/dist/main.js"));
   } catch (err) {
     await stop();
     throw err;
   }
   return {
     url: `http://127.0.0.1:${ports.gateway}`,
-    publicUrl: shared.ODS_PUBLIC_URL,
+    publicUrl: shared.ODS_PUBLIC_URL || `http://localhost:${ports.gateway}`,
     ports,
     dataDir,
     internalSecret: shared.ODS_INTERNAL_SECRET,

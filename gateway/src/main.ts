@@ -1,4 +1,4 @@
-import { closeOnSignals, ConfigError, createLogger } from "@ods/kit";
+import { announceListening, closeOnSignals, ConfigError, createLogger } from "@ods/kit";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./server.js";
 
@@ -6,6 +6,7 @@ async function main() {
   const config = loadGatewayConfig();
   const logger = createLogger("gateway", config.ODS_LOG_LEVEL);
   const gateway = await startGateway(config, logger);
+  announceListening(gateway.port);
   closeOnSignals(() => gateway.close(), logger);
 }
 

@@ -183,7 +183,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   );
   app.use(webRoutes(config.ODS_WEB_DIR));
 
-  const wss = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // 1 MiB is far more than any subscription document needs, and far less than the library's 100 MiB default.
+  const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 1024 * 1024 });
   const deps = {
     schema: () => apiSchema!,
     index: () => index,
@@ -191,15 +192,25 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     internalSecret: config.ODS_INTERNAL_SECRET,
     logger,
   };
-  const wsServer = useServer<Record<string, unknown>, { upstreams?: ConnectionUpstreams }>(
+  const allowedOrigins = new Set(config.ODS_CORS_ORIGINS);
+  const wsServer = useServer<Record<string, unknown>, { upstreams?: ConnectionUpstreams; credential?: string }>(
     {
       schema: () => apiSchema!,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
-        const headers =
-          typeof authorization === "string" ? { authorization } : { cookie: ctx.extra.request.headers.cookie };
+        const request = ctx.extra.request;
+        const headers = typeof authorization === "string" ? { authorization } : { cookie: request.headers.cookie };
+        // A cookie travels with any page's WebSocket, even another site's: only our own origin (or an allowed
+        // one) may use it. Programs send the credential in connectionParams and need no Origin.
+        if (!("authorization" in headers) && headers.cookie) {
+          const origin = request.headers.origin;
+          const scheme = request.headers["x-forwarded-proto"] === "https" ? "https" : "http";
+          if (origin && origin !== `${scheme}://${request.headers.host}` && !allowedOrigins.has(origin)) return false;
+        }
         try {
-          const caller = await auth.authenticate(auth.credential(headers));
+          const credential = auth.credential(headers);
+          const caller = await auth.authenticate(credential);
+          ctx.extra.credential = credential;
           ctx.extra.upstreams = new ConnectionUpstreams(deps, caller, requestIdFrom(undefined));
           return true;
         } catch {
@@ -209,15 +220,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       onClose: async (ctx) => {
         await ctx.extra.upstreams?.dispose();
       },
-      context: (ctx) => ({ upstreams: ctx.extra.upstreams }),
-      subscribe: (args) =>
-        forwardSubscription(
-          deps,
-          (args.contextValue as { upstreams: ConnectionUpstreams }).upstreams,
-          args.document,
-          args.variableValues as Record<string, unknown> | undefined,
-          args.operationName,
-        ),
+      context: (ctx) => ({ upstreams: ctx.extra.upstreams, credential: ctx.extra.credential }),
+      subscribe: (args) => {
+        const context = args.contextValue as { upstreams: ConnectionUpstreams; credential?: string };
+        return (async function* () {
+          // The credential is checked again for every subscription, not only at connect: an expired session or a
+          // revoked key stops working on a socket that stays open (both checks are cached, so this is cheap).
+          try {
+            await auth.authenticate(context.credential);
+          } catch (err) {
+            yield { errors: [err as AppError] };
+            return;
+          }
+          yield* forwardSubscription(
+            deps,
+            context.upstreams,
+            args.document,
+            args.variableValues as Record<string, unknown> | undefined,
+            args.operationName,
+          );
+        })();
+      },
       execute: () => ({
         errors: [new AppError(ErrorCode.BAD_USER_INPUT, "Send queries and mutations over HTTP POST /graphql")],
       }),

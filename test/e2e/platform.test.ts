@@ -1,5 +1,7 @@
 // The end-to-end suite: the whole platform as separate processes, used only through public clients.
+import { createClient } from "graphql-ws";
 import OpenAI from "openai";
+import WebSocket from "ws";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, bootPlatform, collect, gql, gqlOk, login, wsClient, type Platform } from "./harness.js";
@@ -110,6 +112,47 @@ describe("authentication", () => {
       });
       expect(res.status, name).toBe(401);
     }
+  });
+});
+
+describe("authentication over graphql-ws", () => {
+  const cookieSocket = (origin: string) =>
+    class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { cookie: `ods_session=${token}`, origin } });
+      }
+    };
+  /** What a one-off subscription failed with: GraphQL errors or the socket's close event, as text. */
+  const failure = (client: ReturnType<typeof createClient>) =>
+    collect(
+      client,
+      "subscription($id: ID!) { messageStream(messageId: $id) { __typename } }",
+      { id: "none" },
+      () => true,
+      5_000,
+    ).then(
+      () => "no failure",
+      (err: unknown) => {
+        const e = err as { code?: number; reason?: string; message?: string };
+        return `${JSON.stringify(err)} ${e.code ?? ""} ${e.reason ?? ""} ${e.message ?? ""}`;
+      },
+    );
+
+  it("refuses a connection with a bad token", async () => {
+    const client = wsClient(platform, "garbage");
+    expect(await failure(client)).toMatch(/4403|Forbidden/);
+    await client.dispose();
+  });
+
+  it("accepts the session cookie from the platform's own origin and refuses it from another site", async () => {
+    const url = `${platform.url.replace(/^http/, "ws")}/graphql`;
+    const own = createClient({ url, webSocketImpl: cookieSocket(platform.url), retryAttempts: 0 });
+    // Authenticated: the subgraph answers NOT_FOUND for a message that does not exist, not UNAUTHENTICATED.
+    expect(await failure(own)).toMatch(/NOT_FOUND/);
+    await own.dispose();
+    const foreign = createClient({ url, webSocketImpl: cookieSocket("http://evil.example"), retryAttempts: 0 });
+    expect(await failure(foreign)).toMatch(/4403|Forbidden/);
+    await foreign.dispose();
   });
 });
 

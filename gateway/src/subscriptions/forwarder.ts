@@ -1,4 +1,11 @@
-import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, signInternalToken, type Caller, type Logger } from "@ods/kit";
+import {
+  ErrorCode,
+  INTERNAL_TOKEN_HEADER,
+  REQUEST_ID_HEADER,
+  signInternalToken,
+  type Caller,
+  type Logger,
+} from "@ods/kit";
 import {
   getOperationAST,
   GraphQLError,
@@ -55,7 +62,9 @@ export class ConnectionUpstreams {
         webSocketImpl: WebSocket,
         lazy: true,
         lazyCloseTimeout: 1_000,
-        retryAttempts: 3,
+        // Never re-subscribe upstream by ourselves: a retry would replay from the client's original afterSeq and
+        // repeat events. The client sees the error and resumes from the last seq it actually received.
+        retryAttempts: 0,
         // Signed afresh on every (re)connect, so a long-lived client connection never presents an expired token.
         connectionParams: async () => ({
           [INTERNAL_TOKEN_HEADER]: await signInternalToken(this.deps.internalSecret, this.caller),
@@ -108,18 +117,48 @@ export async function* forwardSubscription(
     .client(graph)
     .iterate({ query: upstream, variables, operationName: operation.name?.value });
   try {
-    for await (const result of iterator) {
+    for await (const result of iteratorWithErrors(iterator)) {
       const out = result as ExecutionResult;
       if (out.data && split.fetches.length) {
         const errors = await runFetches(deps, upstreams.caller, operation, variables, [out.data], split.fetches);
         if (errors.length) (out as { errors?: unknown[] }).errors = [...(out.errors ?? []), ...errors];
       }
       if (out.data) stripPlannerKeys(out.data);
+      // Upstream errors arrive as plain JSON; the graphql-ws server sends GraphQLError instances.
+      if (out.errors) (out as { errors?: unknown }).errors = out.errors.map(toGraphQLError);
       yield out;
     }
   } finally {
     await iterator.return?.();
   }
+}
+
+/**
+ * Passes upstream results through, turning what graphql-ws throws (the subgraph's errors as plain objects, or the
+ * socket's close event) into a result with GraphQL errors, so the client learns why its subscription ended.
+ */
+async function* iteratorWithErrors(iterator: AsyncIterable<unknown>): AsyncGenerator<ExecutionResult> {
+  try {
+    for await (const result of iterator) yield result as ExecutionResult;
+  } catch (err) {
+    if (Array.isArray(err)) {
+      yield { errors: err.map(toGraphQLError) };
+      return;
+    }
+    yield {
+      errors: [
+        new GraphQLError("The subscription was interrupted; subscribe again with afterSeq to resume", {
+          extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE },
+        }),
+      ],
+    };
+  }
+}
+
+function toGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  const e = error as { message?: string; extensions?: Record<string, unknown>; path?: (string | number)[] };
+  return new GraphQLError(e.message ?? "Subscription failed", { extensions: e.extensions, path: e.path });
 }
 
 function documentFor(

@@ -247,6 +247,7 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}/graphql`;
   logger.info({ url }, `${options.name} subgraph ready`);
+  announceListening(port);
 
   return {
     url,
@@ -278,6 +279,14 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message: string
       timer = setTimeout(() => reject(new Error(message)), ms);
     }),
   ]);
+}
+
+/**
+ * Tells a launching parent (scripts/platform.mjs, over the IPC channel when there is one) which port this process
+ * got. The launcher starts processes on port 0 in tests, so no port is ever picked by one process and bound by another.
+ */
+export function announceListening(port: number): void {
+  process.send?.({ type: "ods:listening", port });
 }
 
 /** Stops `close` on SIGINT/SIGTERM, once, and exits. */

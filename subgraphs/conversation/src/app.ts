@@ -29,6 +29,7 @@ export async function startConversationSubgraph(
     contextTokens: config.ODS_CONTEXT_TOKENS,
     batchMs: config.ODS_STREAM_BATCH_MS,
     retentionSeconds: config.ODS_STREAM_RETENTION_SECONDS,
+    idleTimeoutMs: config.ODS_MODEL_IDLE_TIMEOUT_MS,
     sharedReplicas: Boolean(config.ODS_REDIS_URL),
     ...tuning,
   });

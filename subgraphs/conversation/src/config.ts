@@ -13,6 +13,8 @@ export const conversationEnv = {
   ODS_STREAM_BATCH_MS: z.coerce.number().int().min(1).max(5_000).default(40),
   /** How long a finished message's event log stays replayable (s). */
   ODS_STREAM_RETENTION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** A reply fails ("the model stopped sending") when no chunk of the model's stream arrives for this long (ms). */
+  ODS_MODEL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
 };
 
 export const loadConversationConfig = (env?: Record<string, string | undefined>) => loadConfig(conversationEnv, env);

@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
-import { verifyInternalToken } from "@ods/kit";
+import { createPubSub, verifyInternalToken } from "@ods/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConversationSubgraph } from "../src/app.js";
+import { Message } from "../src/entities/index.js";
+import { ConversationService } from "../src/services/conversation-service.js";
 import { gql, gqlOk, readStream, SECRET, startInstance, tempDir, user, type StreamEvent } from "./harness.js";
 import { startModelServer, tokenText, type ModelServer } from "./model-server.js";
 
@@ -91,7 +92,7 @@ function expectWellFormed(events: StreamEvent[], from = 1) {
 
 describe("conversation subgraph", () => {
   let model: ModelServer;
-  let app: ConversationSubgraph;
+  let app: Awaited<ReturnType<typeof startInstance>>;
   let dir: string;
 
   beforeAll(async () => {
@@ -100,7 +101,7 @@ describe("conversation subgraph", () => {
     app = await startInstance({
       dataDir: dir,
       modelUrl: model.url,
-      env: { ODS_STREAM_RETENTION_SECONDS: "1", ODS_STREAM_BATCH_MS: "15" },
+      env: { ODS_STREAM_RETENTION_SECONDS: "1", ODS_STREAM_BATCH_MS: "15", ODS_MODEL_IDLE_TIMEOUT_MS: "800" },
       tuning: { flushMs: 100 },
     });
   });
@@ -294,6 +295,77 @@ describe("conversation subgraph", () => {
     expect(failed.reason).toBeTruthy();
     expect(failed.message).toMatchObject({ status: "FAILED", content: expected(5) });
     expect(deltas(events)).toBe(expected(5));
+  });
+
+  it("a model stream that goes silent fails after the idle timeout, text so far kept, upstream aborted", async () => {
+    const { id } = await conversation();
+    const content = "tokens:20 delay:2 stall:1";
+    const started = Date.now();
+    const sent = await send(id, content);
+    const { events } = await readStream(app.url, alice, sent.assistantMessage.id);
+    expectWellFormed(events);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(events.at(-1)).toMatchObject({
+      __typename: "MessageFailed",
+      code: "UPSTREAM_UNAVAILABLE",
+      reason: "the model stopped sending",
+      message: { status: "FAILED", content: expected(1) },
+    });
+    expect(deltas(events)).toBe(expected(1));
+    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === content)!;
+    await expect.poll(() => request.aborted).toBe(true);
+  });
+
+  it("two concurrent sends: one succeeds, the other gets CONFLICT, and nothing half-written", async () => {
+    // Several conversations at once, so that some pairs race past the busy check to the unique position.
+    const ids = await Promise.all(Array.from({ length: 4 }, () => conversation()).map(async (c) => (await c).id));
+    const results = await Promise.all(
+      ids.map((conversationId) =>
+        Promise.all(
+          ["tokens:2 delay:1 a", "tokens:2 delay:1 b"].map((content) =>
+            gql(app.url, alice, SEND, { input: { conversationId, content } }),
+          ),
+        ),
+      ),
+    );
+    for (const [index, pair] of results.entries()) {
+      const ok = pair.filter((r) => !r.errors);
+      const refused = pair.filter((r) => r.errors);
+      expect(ok).toHaveLength(1);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.errors![0]!.extensions?.code).toBe("CONFLICT");
+      const reply = ok[0]!.data!.sendMessage.assistantMessage as { id: string };
+      await readStream(app.url, alice, reply.id);
+      const messages = await stored(ids[index]!);
+      expect(messages.map((m) => m.role)).toEqual(["USER", "ASSISTANT"]);
+      expect(messages[1]).toMatchObject({ id: reply.id, status: "COMPLETE" });
+    }
+  });
+
+  it("two sends racing past the busy check: the unique position lets one through, the other gets CONFLICT", async () => {
+    const { id } = await conversation();
+    const service = new ConversationService(app.generation, createPubSub(undefined), "builtin-offline");
+    // Two requests, two units of work, started together: both count no busy reply and pick the same position.
+    const results = await Promise.allSettled(
+      ["tokens:2 delay:1 a", "tokens:2 delay:1 b"].map((content) =>
+        service.send(app.orm.em.fork(), alice, { conversationId: id, content }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(ok).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    const error = (refused[0] as PromiseRejectedResult).reason as { code?: string; message: string };
+    expect(error).toMatchObject({
+      code: "CONFLICT",
+      message: "a reply is already being generated in this conversation",
+    });
+    const reply = ok[0]!.value.assistantMessage;
+    await readStream(app.url, alice, reply.id);
+    const messages = await stored(id);
+    expect(messages.map((m) => m.role)).toEqual(["USER", "ASSISTANT"]);
+    expect(messages[0]!.content).toBe(ok[0]!.value.userMessage.content);
+    expect(await app.orm.em.fork().count(Message, { conversation: id })).toBe(2);
   });
 
   it("hides other users' conversations and messages (NOT_FOUND)", async () => {

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import type { MikroORM } from "@mikro-orm/core";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ export async function startInstance(options: {
   redisUrl?: string;
   env?: Record<string, string>;
   tuning?: { flushMs?: number; staleAfterMs?: number };
-}): Promise<ConversationSubgraph> {
+}): Promise<ConversationSubgraph & { orm: MikroORM }> {
   const config = loadConversationConfig({
     ODS_INTERNAL_SECRET: SECRET,
     ODS_CONVERSATION_PORT: "0",
@@ -33,7 +34,8 @@ export async function startInstance(options: {
   });
   const logger = createLogger("conversation-test", config.ODS_LOG_LEVEL);
   const orm = await openDatabase({ name: "conversation", dataDir: config.ODS_DATA_DIR, entities, migrations });
-  return startConversationSubgraph(config, orm, logger, options.tuning);
+  // The ORM too, for tests that race the services directly or act as another replica on the same database.
+  return Object.assign(await startConversationSubgraph(config, orm, logger, options.tuning), { orm });
 }
 
 export interface GqlResult<T = Record<string, unknown>> {

@@ -37,11 +37,13 @@ export function mountOpenAIRoutes(
   });
 
   router.post("/chat/completions", async (req, res) => {
-    const body = parseBody(chatRequest, req.body);
-    const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.CHAT);
-    // The client going away aborts the generation or the upstream request.
+    // The client going away aborts the lookup, the generation or the upstream request: listen before the first
+    // await, or a client gone during the lookup would still start an upstream call nobody reads.
     const controller = new AbortController();
     res.on("close", () => controller.abort());
+    const body = parseBody(chatRequest, req.body);
+    const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.CHAT);
+    if (controller.signal.aborted) return;
 
     if (!body.stream) {
       const completion = await inference.chat(model, body, controller.signal);
@@ -76,10 +78,11 @@ export function mountOpenAIRoutes(
   });
 
   router.post("/embeddings", async (req, res) => {
-    const body = parseBody(embeddingRequest, req.body);
-    const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.EMBEDDING);
     const controller = new AbortController();
     res.on("close", () => controller.abort());
+    const body = parseBody(embeddingRequest, req.body);
+    const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.EMBEDDING);
+    if (controller.signal.aborted) return;
     const result = await inference.embed(model, body, controller.signal);
     if (!res.writableEnded && !controller.signal.aborted) res.json(result);
   });
@@ -95,7 +98,7 @@ export function mountOpenAIRoutes(
       return;
     }
     const apiError = toApiError(err, deps.logger);
-    res.status(apiError.status).json(apiError.body());
+    res.status(apiError.status).set(apiError.headers).json(apiError.body());
   });
 
   app.use("/v1", router);

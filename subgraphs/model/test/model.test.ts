@@ -345,6 +345,8 @@ describe("an OPENAI_COMPATIBLE model proxied to its upstream", () => {
     for (const [name, upstreamModel] of [
       ["slow-llm", "slow-chat"],
       ["broken-llm", "broken-chat"],
+      ["long-llm", "long-chat"],
+      ["busy-llm", "busy-chat"],
     ]) {
       const other = await gql(REGISTER, {
         input: { name, kind: "CHAT", baseUrl: upstream.url, apiKey: UPSTREAM_KEY, upstreamModel },
@@ -429,6 +431,49 @@ describe("an OPENAI_COMPATIBLE model proxied to its upstream", () => {
     expect(text).toBe("Hello from the upstream.");
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as Error).message).toContain("broken-llm");
+  });
+
+  it("passes an upstream 4xx through unchanged, streaming or not, and never as a 502", async () => {
+    for (const stream of [false, true]) {
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${await signInternalToken(secret, editor)}`,
+        },
+        body: JSON.stringify({ model: "long-llm", messages: [{ role: "user", content: "hi" }], stream }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: {
+          message: "This model's maximum context length is 8 tokens.",
+          type: "invalid_request_error",
+          param: "messages",
+          code: "context_length_exceeded",
+        },
+      });
+    }
+    const busy = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await signInternalToken(secret, editor)}`,
+      },
+      body: JSON.stringify({ model: "busy-llm", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(busy.status).toBe(429);
+    expect(busy.headers.get("retry-after")).toBe("7");
+    expect(await busy.json()).toEqual({
+      error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit" },
+    });
+    // The SDK sees the upstream's own error class and code.
+    const failure = await (
+      await client()
+    ).chat.completions
+      .create({ model: "long-llm", messages: [{ role: "user", content: "hi" }], stream: true })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((failure as OpenAI.APIError).code).toBe("context_length_exceeded");
   });
 
   it("aborts the upstream request when the client disconnects mid-stream", async () => {

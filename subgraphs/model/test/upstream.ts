@@ -14,7 +14,8 @@ export const UPSTREAM_KEY = "sk-upstream-test-key-7f3a9c";
 /**
  * A real, tiny OpenAI-compatible server on 127.0.0.1 (the model subgraph proxies to it in the tests). The model
  * name chooses a behaviour: "tiny-chat" answers normally, "slow-chat" streams a word every 20 ms for seconds,
- * "broken-chat" sends one chunk and then drops the connection.
+ * "broken-chat" sends one chunk and then drops the connection, "long-chat" answers 400 context_length_exceeded,
+ * "busy-chat" answers 429 with `retry-after: 7`.
  */
 export async function startUpstream(): Promise<{ url: string; log: UpstreamLog; close(): Promise<void> }> {
   const log: UpstreamLog = { requests: [], abortedStreams: 0 };
@@ -45,6 +46,28 @@ export async function startUpstream(): Promise<{ url: string; log: UpstreamLog; 
     }
     if (req.url !== "/v1/chat/completions") {
       res.writeHead(404).end();
+      return;
+    }
+    if (body.model === "long-chat") {
+      // Deterministic client errors: an OpenAI-compatible server refuses a prompt over its context window.
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          error: {
+            message: "This model's maximum context length is 8 tokens.",
+            type: "invalid_request_error",
+            param: "messages",
+            code: "context_length_exceeded",
+          },
+        }),
+      );
+      return;
+    }
+    if (body.model === "busy-chat") {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "7" });
+      res.end(
+        JSON.stringify({ error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit" } }),
+      );
       return;
     }
     const words = ["Hello", " from", " the", " upstream."];

@@ -7,6 +7,8 @@ export const workflowEnv = {
   ODS_MODEL_URL: z.url().default("http://127.0.0.1:4003"),
   /** How long an execution's event log is kept after the run ends, in seconds (default 10 minutes). */
   ODS_EVENT_RETENTION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** An LLM node fails when its model sends nothing for this long, in ms (default 2 minutes). */
+  ODS_MODEL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
 };
 
 export const loadWorkflowConfig = (env?: Record<string, string | undefined>) => loadConfig(workflowEnv, env);

@@ -29,6 +29,9 @@ async function main() {
     pubsub,
     logger,
     retentionSeconds: config.ODS_EVENT_RETENTION_SECONDS,
+    modelIdleTimeoutMs: config.ODS_MODEL_IDLE_TIMEOUT_MS,
+    // With Redis, several replicas share the runs: a fresh unfinished one may be live on another replica.
+    sharedReplicas: Boolean(config.ODS_REDIS_URL),
     modelClient: createModelClient({ modelUrl: config.ODS_MODEL_URL, internalSecret: config.ODS_INTERNAL_SECRET }),
   });
   const subgraph = await startSubgraph({

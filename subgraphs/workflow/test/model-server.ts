@@ -5,7 +5,8 @@ import { verifyInternalToken, type Caller } from "@ods/kit";
 /**
  * A tiny OpenAI-compatible chat server on 127.0.0.1 standing in for the model subgraph's `/v1`. It checks the
  * internal token like the model subgraph does and answers by the prompt: "FAIL" → HTTP 500, "SLOW" → streams a
- * word every 100 ms for ten seconds, anything else → "Hello from the model: <prompt>" in five chunks.
+ * word every 100 ms for ten seconds, "STALL" → one chunk and then silence until the client goes away, anything
+ * else → "Hello from the model: <prompt>" in five chunks.
  */
 export interface FakeModelServer {
   url: string;
@@ -52,6 +53,10 @@ export async function startFakeModelServer(secret: string): Promise<FakeModelSer
         model: body.model,
         choices: [{ index: 0, delta: { content: delta }, finish_reason: null }],
       });
+      if (prompt.includes("STALL")) {
+        res.write(`data: ${JSON.stringify(chunk("thinking"))}\n\n`);
+        return;
+      }
       const slow = prompt.includes("SLOW");
       const words = slow
         ? Array.from({ length: 100 }, (_, i) => `w${i} `)

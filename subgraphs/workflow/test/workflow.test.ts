@@ -11,15 +11,18 @@ import {
   signInternalToken,
   startSubgraph,
   type Caller,
+  type PubSub,
   type RunningSubgraph,
 } from "@ods/kit";
 import type { MikroORM } from "@mikro-orm/core";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { Execution, ExecutionStatus, Workflow } from "../src/entities/index.js";
+import { Execution, ExecutionStatus, NodeRun, NodeRunStatus, Workflow } from "../src/entities/index.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
+import { ExecutionEngine } from "../src/services/engine.js";
+import { executionStream } from "../src/services/events.js";
 import { createWorkflowServices, type WorkflowServices } from "../src/services/index.js";
 import { startFakeModelServer, type FakeModelServer } from "./model-server.js";
 
@@ -32,6 +35,7 @@ let model: FakeModelServer;
 let subgraph: RunningSubgraph;
 let services: WorkflowServices;
 let orm: MikroORM;
+let pubsub: PubSub;
 const clients: Client[] = [];
 
 interface GqlResult<T> {
@@ -160,12 +164,14 @@ beforeAll(async () => {
   model = await startFakeModelServer(SECRET);
   const logger = createLogger("workflow-test", "silent");
   orm = await openDatabase({ name: "workflow", dataDir: dir, entities, migrations });
-  const pubsub = createPubSub(undefined);
+  pubsub = createPubSub(undefined);
   services = await createWorkflowServices({
     orm,
     pubsub,
     logger,
     retentionSeconds: 60,
+    sharedReplicas: false,
+    modelIdleTimeoutMs: 400,
     modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
   });
   subgraph = await startSubgraph({
@@ -406,11 +412,136 @@ describe("workflow subgraph", () => {
       status: ExecutionStatus.RUNNING,
       triggeredBy: alice.userId!,
     });
+    const nodeRun = fork.create(NodeRun, { execution, position: 0, nodeId: "in", nodeType: "input" });
     await fork.flush();
     expect(await services.engine.recoverInterrupted()).toBe(1);
+    const stored = await orm.em.fork().findOneOrFail(NodeRun, nodeRun.id);
+    expect(stored).toMatchObject({ status: NodeRunStatus.FAILED, error: expect.stringMatching(/Interrupted/) });
     const events = await follow(alice, execution.id);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ seq: 1, type: "EXECUTION_FINISHED", status: "FAILED" });
     expect(events[0]!.error).toMatch(/Interrupted by a restart/);
+  });
+
+  it("leaves a live run of another replica alone when pub/sub is shared; a sweep ends it once it is stale", async () => {
+    const workflowId = await createWorkflow(alice, "Replicas", llmGraph("SLOW {{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "x" });
+    await expect
+      .poll(async () => (await orm.em.fork().findOneOrFail(Execution, executionId)).status)
+      .toBe(ExecutionStatus.RUNNING);
+    const abortedBefore = model.aborted;
+    // A second replica starts against the same database and pub/sub (as with Redis).
+    const replica = await createWorkflowServices({
+      orm,
+      pubsub,
+      logger: createLogger("workflow-test-replica", "silent"),
+      retentionSeconds: 60,
+      sharedReplicas: true,
+      modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+    });
+    try {
+      expect((await orm.em.fork().findOneOrFail(Execution, executionId)).status).toBe(ExecutionStatus.RUNNING);
+      expect(await replica.engine.recoverInterrupted(30_000)).toBe(0);
+      // The owner stalls (its heartbeat goes stale): the other replica's sweep ends the run, and the owner,
+      // which lost it, stops without overwriting the row or appending after the final event.
+      await orm.em.fork().nativeUpdate(Execution, { id: executionId }, { heartbeatAt: new Date(Date.now() - 60_000) });
+      expect(await replica.engine.recoverInterrupted(30_000)).toBe(1);
+      await expect.poll(() => services.engine.isRunning(executionId)).toBe(false);
+      await expect.poll(() => model.aborted).toBeGreaterThan(abortedBefore);
+    } finally {
+      await replica.engine.close();
+    }
+    const events = await follow(alice, executionId);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ type: "EXECUTION_FINISHED", status: "FAILED" });
+    expect(last.error).toMatch(/Interrupted by a restart/);
+    expect(await pubsub.readAfter(executionStream(executionId), last.seq)).toEqual([]);
+    const { execution } = await ok<{ execution: { status: string; error: string; nodeRuns: { status: string }[] } }>(
+      alice,
+      EXECUTION,
+      { id: executionId },
+    );
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toMatch(/Interrupted by a restart/);
+    expect(execution.nodeRuns.map((r) => r.status)).toEqual(["SUCCEEDED", "FAILED"]);
+  });
+
+  it("fails the node runs left RUNNING when the run itself breaks (here: the event log refuses appends)", async () => {
+    const workflowId = await createWorkflow(alice, "Broken log", llmGraph("{{input.question}}"));
+    const fork = orm.em.fork();
+    const execution = fork.create(Execution, {
+      workflow: fork.getReference(Workflow, workflowId),
+      workflowVersion: 1,
+      triggeredBy: alice.userId!,
+    });
+    await fork.flush();
+    const refusing: PubSub = {
+      ...pubsub,
+      append: () => Promise.reject(new Error("append refused")),
+    };
+    const engine = new ExecutionEngine({
+      orm,
+      pubsub: refusing,
+      logger: createLogger("workflow-test-broken", "silent"),
+      retentionSeconds: 60,
+      sharedReplicas: false,
+      modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+    });
+    engine.start(execution.id, llmGraph("{{input.question}}"), alice);
+    await engine.idle();
+    const { execution: stored } = await ok<{
+      execution: { status: string; error: string; nodeRuns: { status: string; error: string }[] };
+    }>(alice, EXECUTION, { id: execution.id });
+    expect(stored.status).toBe("FAILED");
+    expect(stored.error).toMatch(/The run stopped unexpectedly: append refused/);
+    expect(stored.nodeRuns).toEqual([{ ...stored.nodeRuns[0], status: "FAILED", error: stored.error }]);
+    // The final event never reached the log, yet a follower ends with one rebuilt from the row.
+    const events = await follow(alice, execution.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "EXECUTION_FINISHED", status: "FAILED" });
+  });
+
+  it("ends a follower waiting on a run that finished without its final event reaching the log", async () => {
+    const workflowId = await createWorkflow(alice, "Quiet log", llmGraph("{{input.question}}"));
+    const fork = orm.em.fork();
+    const execution = fork.create(Execution, {
+      workflow: fork.getReference(Workflow, workflowId),
+      workflowVersion: 1,
+      status: ExecutionStatus.RUNNING,
+      triggeredBy: alice.userId!,
+    });
+    await fork.flush();
+    const following = follow(alice, execution.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await orm.em
+      .fork()
+      .nativeUpdate(
+        Execution,
+        { id: execution.id },
+        { status: ExecutionStatus.FAILED, error: "gone", lastSeq: 4, finishedAt: new Date() },
+      );
+    const events = await following;
+    expect(events).toEqual([expect.objectContaining({ seq: 4, type: "EXECUTION_FINISHED", status: "FAILED" })]);
+    expect(events[0]!.error).toBe("gone");
+  });
+
+  it("fails an llm node whose model stream stalls after its headers (ODS_MODEL_IDLE_TIMEOUT_MS)", async () => {
+    const workflowId = await createWorkflow(alice, "Stalled", llmGraph("STALL {{input.question}}"));
+    const executionId = await run(alice, workflowId, { question: "x" });
+    const abortedBefore = model.aborted;
+    const events = await follow(alice, executionId);
+    expect(events.at(-1)).toMatchObject({ type: "EXECUTION_FINISHED", status: "FAILED" });
+    expect(events.at(-1)!.error).toMatch(/Node "ask" \(llm\) failed: The model sent nothing for 0.4 s/);
+    const { execution } = await ok<{ execution: { nodeRuns: { nodeId: string; status: string }[] } }>(
+      alice,
+      EXECUTION,
+      { id: executionId },
+    );
+    expect(execution.nodeRuns.map((r) => [r.nodeId, r.status])).toEqual([
+      ["in", "SUCCEEDED"],
+      ["ask", "FAILED"],
+      ["out", "SKIPPED"],
+    ]);
+    await expect.poll(() => model.aborted).toBeGreaterThan(abortedBefore);
   });
 });

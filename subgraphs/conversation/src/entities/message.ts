@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from "@mikro-orm/core";
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Rel } from "@mikro-orm/core";
 import { randomUUID } from "node:crypto";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
@@ -38,7 +38,8 @@ export class MessageUsage {
 
 /** One turn of a conversation: the user's text or the model's reply. */
 @Entity({ tableName: "conversation_message" })
-@Index({ properties: ["conversation", "position"] })
+// Unique: two sends racing for the same position must not both succeed (the loser gets CONFLICT).
+@Unique({ properties: ["conversation", "position"] })
 @Index({ properties: ["status"] })
 @ObjectType()
 @Directive('@key(fields: "id")')

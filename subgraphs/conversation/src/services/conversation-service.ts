@@ -1,4 +1,4 @@
-import { sql, type EntityManager } from "@mikro-orm/core";
+import { sql, UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/core";
 import { conflict, notFound, pageWindow, parseInput, toPage, type Caller, type Page, type PubSub } from "@ods/kit";
 import { z } from "zod";
 import { Conversation, Message, MessageRole, MessageStatus, type GenerationParams } from "../entities/index.js";
@@ -156,27 +156,40 @@ export class ConversationService {
     );
     const position = (last?.position ?? 0) + 1;
     const now = new Date();
-    const userMessage = em.create(Message, {
-      conversation,
-      position,
-      role: MessageRole.USER,
-      content: data.content,
-      status: MessageStatus.COMPLETE,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const assistantMessage = em.create(Message, {
-      conversation,
-      position: position + 1,
-      role: MessageRole.ASSISTANT,
-      content: "",
-      status: MessageStatus.STREAMING,
-      modelId: data.modelId ?? conversation.modelId,
-      createdAt: now,
-      updatedAt: now,
-    });
+    // One transaction: a send that loses the race for `position` (unique) writes neither message.
+    let created: { userMessage: Message; assistantMessage: Message };
+    try {
+      created = await em.transactional(async (tx) => {
+        const userMessage = tx.create(Message, {
+          conversation,
+          position,
+          role: MessageRole.USER,
+          content: data.content,
+          status: MessageStatus.COMPLETE,
+          createdAt: now,
+          updatedAt: now,
+        });
+        const assistantMessage = tx.create(Message, {
+          conversation,
+          position: position + 1,
+          role: MessageRole.ASSISTANT,
+          content: "",
+          status: MessageStatus.STREAMING,
+          modelId: data.modelId ?? conversation.modelId,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await tx.nativeUpdate(Conversation, { id: conversation.id }, { updatedAt: now });
+        return { userMessage, assistantMessage };
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) {
+        throw conflict("a reply is already being generated in this conversation");
+      }
+      throw err;
+    }
     conversation.updatedAt = now;
-    await em.flush();
+    const { userMessage, assistantMessage } = created;
     const generationParams: GenerationParams = { ...conversation.params, ...data.params };
     this.generation.generate({ messageId: assistantMessage.id, caller, params: generationParams });
     return { userMessage, assistantMessage };

@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
-import { followStream, notFound, serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
+import { followStream, notFound, serviceCaller, type Caller, type LogEntry, type Logger, type PubSub } from "@ods/kit";
 import OpenAI, { APIConnectionError, APIError } from "openai";
 import { Message, MessageStatus, type GenerationParams } from "../entities/index.js";
 import { buildPrompt } from "./prompt.js";
@@ -36,6 +36,11 @@ export interface GenerationOptions {
    * only one, so every STREAMING row at startup was left by a crash.
    */
   sharedReplicas: boolean;
+  /**
+   * The model request is aborted when no chunk has arrived for this long (ms): the SDK's own timeout ends once
+   * the response headers are in, so a stream that stalls afterwards would otherwise hang. @defaultValue `120_000`
+   */
+  idleTimeoutMs?: number;
 }
 
 interface Running {
@@ -45,6 +50,7 @@ interface Running {
 
 const STOP = "stop";
 const SHUTDOWN = "shutdown";
+const IDLE = "idle";
 
 /**
  * Runs replies: prompt assembly, the streaming call to the model API, the message's event log, the stored row,
@@ -60,10 +66,12 @@ export class GenerationService {
   private sweepTimer?: NodeJS.Timeout;
   private readonly flushMs: number;
   private readonly staleAfterMs: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(private readonly options: GenerationOptions) {
     this.flushMs = options.flushMs ?? 1_000;
     this.staleAfterMs = options.staleAfterMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   }
 
   /** Listens for stop requests and recovers replies left STREAMING by a process that is gone. */
@@ -129,7 +137,9 @@ export class GenerationService {
   /**
    * The events of `messageId`'s stream after `afterSeq`: the retained past, then live ones, ending with the
    * terminal event. When the log holds nothing newer and the reply has ended (log expired, or written by a
-   * process whose log is gone), one terminal event carries the stored message, with `seq = lastSeq`.
+   * process whose log is gone), one terminal event carries the stored message, with `seq = lastSeq`. When the
+   * log goes quiet and the row has ended without its terminal event reaching the log (the final append failed,
+   * or the writer died and a sweep ended the row), the same terminal event built from the row ends the stream.
    */
   async *follow(messageId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StreamItem> {
     const stream = messageStream(messageId);
@@ -142,7 +152,15 @@ export class GenerationService {
         return;
       }
     }
-    for await (const entry of followStream(this.options.pubsub, stream, { afterSeq, isTerminal, signal })) {
+    const onQuiet = async (lastSeq: number): Promise<LogEntry | undefined> => {
+      const current = await this.options.orm.em.fork().findOne(Message, { id: messageId });
+      // Deleted with its conversation: a terminal event whose message is missing ends the stream below.
+      if (!current) return { seq: lastSeq + 1, event: { kind: "done", messageId } satisfies StreamEvent };
+      if (current.status === MessageStatus.STREAMING) return undefined;
+      // The row's seq, as late subscribers get it; followStream raises it past `lastSeq` if the log went further.
+      return { seq: current.lastSeq, event: terminalEvent(current) };
+    };
+    for await (const entry of followStream(this.options.pubsub, stream, { afterSeq, isTerminal, signal, onQuiet })) {
       const event = entry.event as StreamEvent;
       if (event.kind === "token") {
         yield { kind: "token", seq: entry.seq, delta: event.delta };
@@ -243,6 +261,15 @@ export class GenerationService {
     };
     const heartbeat = setInterval(writeProgress, this.flushMs);
 
+    // Aborts the model request, and only it, when the stream stalls; `signal` stays for stop and shutdown.
+    const idle = new AbortController();
+    const upstream = AbortSignal.any([signal, idle.signal]);
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(IDLE), this.idleTimeoutMs);
+    };
+
     let status = MessageStatus.COMPLETE;
     let failure: { code: string; reason: string } | undefined;
     try {
@@ -262,6 +289,7 @@ export class GenerationService {
         this.options.contextTokens - reserve,
       );
       const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
+      armIdle();
       const completion = await client.chat.completions.create(
         {
           model: message.modelId ?? conversation.modelId,
@@ -271,9 +299,10 @@ export class GenerationService {
           ...(job.params.temperature !== undefined ? { temperature: job.params.temperature } : {}),
           ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
         },
-        { signal },
+        { signal: upstream },
       );
       for await (const chunk of completion) {
+        armIdle();
         const delta = chunk.choices[0]?.delta?.content;
         if (delta) {
           ttftMs ??= Date.now() - startedAt;
@@ -290,16 +319,24 @@ export class GenerationService {
         }
       }
       // The SDK ends the iteration quietly when its request is aborted, so an abort is not always an error.
-      if (signal.aborted) throw signal.reason;
+      if (upstream.aborted) throw upstream.reason;
     } catch (err) {
       if (signal.aborted && signal.reason === STOP) {
         status = MessageStatus.STOPPED;
+      } else if (signal.aborted) {
+        status = MessageStatus.FAILED;
+        failure = { code: "INTERRUPTED", reason: "interrupted by a shutdown" };
+      } else if (idle.signal.aborted) {
+        status = MessageStatus.FAILED;
+        failure = { code: "UPSTREAM_UNAVAILABLE", reason: "the model stopped sending" };
+        logger.warn({ messageId: job.messageId, idleTimeoutMs: this.idleTimeoutMs }, "model stream stalled");
       } else {
         status = MessageStatus.FAILED;
-        failure = signal.aborted ? { code: "INTERRUPTED", reason: "interrupted by a shutdown" } : classifyError(err);
-        if (!signal.aborted) logger.warn({ err, messageId: job.messageId }, "generation failed");
+        failure = classifyError(err);
+        logger.warn({ err, messageId: job.messageId }, "generation failed");
       }
     } finally {
+      clearTimeout(idleTimer);
       clearInterval(heartbeat);
       closeBatch();
     }
@@ -307,30 +344,54 @@ export class GenerationService {
     await appends;
     await writes;
     const terminalSeq = seq + 1;
-    await orm.em.fork().nativeUpdate(
-      Message,
-      { id: job.messageId },
-      {
-        status,
-        content: text,
-        usage,
-        ttftMs,
-        latencyMs: Date.now() - startedAt,
-        errorCode: failure?.code ?? null,
-        errorReason: failure?.reason ?? null,
-        lastSeq: terminalSeq,
-        updatedAt: new Date(),
-      },
-    );
+    let changed: number;
+    try {
+      // Conditional on the status: a sweep on another replica may have ended the row already (it took this one
+      // for dead), and then its terminal event is the one that stands.
+      changed = await retry(() =>
+        orm.em.fork().nativeUpdate(
+          Message,
+          { id: job.messageId, status: MessageStatus.STREAMING },
+          {
+            status,
+            content: text,
+            usage,
+            ttftMs,
+            latencyMs: Date.now() - startedAt,
+            errorCode: failure?.code ?? null,
+            errorReason: failure?.reason ?? null,
+            lastSeq: terminalSeq,
+            updatedAt: new Date(),
+          },
+        ),
+      );
+    } catch (err) {
+      // The row stays STREAMING and stops moving, so the stale sweep ends it and its followers.
+      logger.error({ err, messageId: job.messageId }, "could not save the finished reply");
+      return;
+    }
+    if (changed === 0) return;
     const terminal: StreamEvent = failure
       ? { kind: "failed", messageId: job.messageId, ...failure }
       : { kind: "done", messageId: job.messageId };
     try {
-      await pubsub.append(stream, terminalSeq, terminal);
+      await retry(() => pubsub.append(stream, terminalSeq, terminal));
       await pubsub.expire(stream, this.options.retentionSeconds);
     } catch (err) {
-      // The row is final, so a follower that re-reads finds the end there even without this event.
+      // The row is final, so followers end from it once the log goes quiet (followStream's onQuiet).
       logger.warn({ err, messageId: job.messageId }, "could not append the terminal event");
+    }
+  }
+}
+
+/** Runs `action`, trying again after a short, growing pause when it throws (`attempts` tries in all). */
+async function retry<T>(action: () => Promise<T>, attempts = 3, backoffMs = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, backoffMs * attempt));
     }
   }
 }
@@ -341,15 +402,23 @@ export async function findOwnedMessage(em: EntityManager, caller: Caller, id: st
   return em.findOne(Message, { id, conversation: { ownerId: caller.userId } });
 }
 
-function terminalFromRow(message: Message): StreamItem {
+/** The terminal log event that describes an ended row. */
+function terminalEvent(message: Message): StreamEvent {
   return message.status === MessageStatus.FAILED
     ? {
         kind: "failed",
-        seq: message.lastSeq,
+        messageId: message.id,
         code: message.errorCode ?? "INTERNAL_SERVER_ERROR",
         reason: message.errorReason ?? "the reply failed",
-        message,
       }
+    : { kind: "done", messageId: message.id };
+}
+
+/** The one event a late subscriber gets for an ended row (same event as {@link terminalEvent}). */
+function terminalFromRow(message: Message): StreamItem {
+  const event = terminalEvent(message);
+  return event.kind === "failed"
+    ? { kind: "failed", seq: message.lastSeq, code: event.code, reason: event.reason, message }
     : { kind: "done", seq: message.lastSeq, message };
 }
 

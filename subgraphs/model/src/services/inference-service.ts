@@ -4,7 +4,7 @@ import type OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse } from "openai/resources/index.js";
 import { z } from "zod";
 import { BUILTIN_CHAT_ID, BUILTIN_EMBEDDER_ID, Model, ModelKind, ModelProvider } from "../entities/index.js";
-import { invalidRequest, modelNotFound, upstreamFailed } from "./api-error.js";
+import { fromUpstream, invalidRequest, modelNotFound, upstreamFailed } from "./api-error.js";
 import { builtinReply, streamPieces, type BuiltinMessage } from "./builtin-chat.js";
 import { BUILTIN_EMBEDDING_DIMENSIONS, embedText } from "./builtin-embedder.js";
 import { describeUpstreamError, type ModelService } from "./model-service.js";
@@ -158,7 +158,7 @@ export class InferenceService {
       return { ...completion, model: model.name };
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw upstreamFailed(`The upstream of model '${model.name}' failed: ${describeUpstreamError(err)}`);
+      throw fromUpstream(model.name, err, describeUpstreamError);
     }
   }
 
@@ -213,7 +213,7 @@ export class InferenceService {
       };
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw upstreamFailed(`The upstream of model '${model.name}' failed: ${describeUpstreamError(err)}`);
+      throw fromUpstream(model.name, err, describeUpstreamError);
     }
   }
 
@@ -283,9 +283,9 @@ export class InferenceService {
       }, idleMs);
     };
     const fail = (err: unknown) =>
-      upstreamFailed(
-        `The upstream of model '${model.name}' failed: ${idle ? `no data for ${idleMs} ms` : describeUpstreamError(err)}`,
-      );
+      idle
+        ? upstreamFailed(`The upstream of model '${model.name}' failed: no data for ${idleMs} ms`)
+        : fromUpstream(model.name, err, describeUpstreamError);
     try {
       watch();
       let stream: AsyncIterable<ChatCompletionChunk>;

@@ -13,6 +13,9 @@ export enum ExecutionStatus {
 }
 registerEnumType(ExecutionStatus, { name: "ExecutionStatus" });
 
+/** Statuses of a run that has not ended yet. */
+export const ACTIVE_STATUSES: readonly ExecutionStatus[] = [ExecutionStatus.PENDING, ExecutionStatus.RUNNING];
+
 /** Statuses after which an execution never changes again. */
 export const FINISHED_STATUSES: readonly ExecutionStatus[] = [
   ExecutionStatus.SUCCEEDED,
@@ -25,7 +28,7 @@ export const FINISHED_STATUSES: readonly ExecutionStatus[] = [
 @ObjectType()
 @Directive('@key(fields: "id")')
 export class Execution {
-  [OptionalProps]?: "status" | "inputs" | "lastSeq" | "createdAt";
+  [OptionalProps]?: "status" | "inputs" | "lastSeq" | "createdAt" | "heartbeatAt";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)
@@ -69,6 +72,13 @@ export class Execution {
   @Property({ type: "datetime" })
   @Field(() => GraphQLDateTime)
   createdAt: Date = new Date();
+
+  /**
+   * Touched every few seconds by the process that runs it: a PENDING or RUNNING row whose heartbeat is stale
+   * belongs to a process that died, and any replica may then end it as FAILED.
+   */
+  @Property({ type: "datetime" })
+  heartbeatAt: Date = new Date();
 
   @Property({ type: "string", length: 36 })
   @Field(() => ID, { description: "The id of the user who started the run." })

@@ -3,7 +3,7 @@ import { NodeRun } from "./node-run.js";
 import { Workflow } from "./workflow.js";
 
 export { Execution, NodeRun, Workflow };
-export { ExecutionStatus, FINISHED_STATUSES } from "./execution.js";
+export { ACTIVE_STATUSES, ExecutionStatus, FINISHED_STATUSES } from "./execution.js";
 export { NodeRunStatus } from "./node-run.js";
 export { User } from "./user.js";
 export type { WorkflowEdge, WorkflowNode } from "./workflow.js";

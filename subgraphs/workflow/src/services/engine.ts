@@ -1,7 +1,14 @@
 import type { MikroORM } from "@mikro-orm/core";
 import { serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
 import OpenAI from "openai";
-import { Execution, ExecutionStatus, NodeRun, NodeRunStatus, type WorkflowNode } from "../entities/index.js";
+import {
+  ACTIVE_STATUSES,
+  Execution,
+  ExecutionStatus,
+  NodeRun,
+  NodeRunStatus,
+  type WorkflowNode,
+} from "../entities/index.js";
 import { CANCEL_CHANNEL, ExecutionEventType, executionStream, type ExecutionEventData } from "./events.js";
 import { topologicalOrder, type WorkflowGraph } from "./graph.js";
 import { inputConfig, llmConfig, outputConfig } from "./node-types.js";
@@ -18,10 +25,29 @@ export interface EngineOptions {
   /** How long an execution's event log is kept after the run ends, in seconds. */
   retentionSeconds: number;
   /**
+   * True when several replicas share the pub/sub and database (Redis): at startup only runs with a stale
+   * heartbeat are recovered, since a fresh one may belong to a live replica. False (embedded profile): this
+   * process is the only one, so every unfinished run at startup was left by a crash.
+   */
+  sharedReplicas: boolean;
+  /**
    * Least time between two NODE_OUTPUT events of one streaming node, in ms.
    * @defaultValue `100` — 0.1 s
    */
   outputIntervalMs?: number;
+  /**
+   * An LLM node whose model sends nothing for this long fails (ms). The `openai` SDK's own timeout stops once
+   * the response headers arrive, so a stream that stalls afterwards would otherwise wait forever.
+   * @defaultValue `120_000` — 2 min
+   */
+  modelIdleTimeoutMs?: number;
+  /** How often the running process touches its execution's heartbeat (ms). @defaultValue `5_000` — 5 s */
+  heartbeatMs?: number;
+  /**
+   * An unfinished run whose heartbeat is older than this belongs to a process that died (ms); the periodic
+   * sweep runs this often too. @defaultValue `30_000` — 30 s
+   */
+  staleAfterMs?: number;
 }
 
 /** What a node executor receives besides the node itself. */
@@ -42,16 +68,28 @@ type NodeExecutor = (node: WorkflowNode, ctx: NodeContext) => Promise<Record<str
 /** A failure the run reports as it is: the message is meant for the user. */
 class NodeError extends Error {}
 
+/** Thrown inside a run once another replica has ended it: the run stops writing anything. */
+class LostRunError extends Error {}
+
 const INTERRUPTED = "Interrupted by a restart of the workflow service";
 const CANCELLED = "Cancelled";
+/** The abort reason when a sweep ended the run under this process. */
+const LOST = "lost";
+const FINAL_EVENT_ATTEMPTS = 3;
+
+/** Only a run that has not ended yet may be written: a sweep never overwrites a finished run, nor a run a sweep. */
+const unfinished = (id: string) => ({ id, status: { $in: [...ACTIVE_STATUSES] } });
 
 /**
  * Runs executions in the background: nodes in topological order, one NodeRun row per node, and an event log
  * (`execution:<id>` in the pub/sub port) with seq 1, 2, 3… that ends with EXECUTION_FINISHED.
  *
  * @remarks The process that starts an execution is the only writer of its log, so it owns the numbering. The
- * database row is written at node boundaries, never per streamed token. Cancellation reaches the running process
- * through a pub/sub channel, so `cancelExecution` works on whichever replica receives it.
+ * database row is written at node boundaries, never per streamed token, and its heartbeat every `heartbeatMs`.
+ * Every write to an execution row is conditional on it being unfinished, and both the owner and a sweep check
+ * the affected rows: whoever ends a run first wins, and the owner that lost stops appending events.
+ * Cancellation reaches the running process through a pub/sub channel, so `cancelExecution` works on whichever
+ * replica receives it.
  */
 export class ExecutionEngine {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -61,21 +99,38 @@ export class ExecutionEngine {
     output: (node, ctx) => this.runOutput(node, ctx),
   };
   private unsubscribeCancel?: () => Promise<void>;
+  private sweepTimer?: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  private readonly staleAfterMs: number;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.staleAfterMs = options.staleAfterMs ?? 30_000;
+  }
 
-  /** Listens for cancel requests from other replicas. */
+  /**
+   * Listens for cancel requests from other replicas, fails the runs a dead process left unfinished (all of them
+   * when this process is the only one, else those with a stale heartbeat) and then sweeps for such runs every
+   * `staleAfterMs`. Call at startup, before accepting requests.
+   */
   async init(): Promise<void> {
     this.unsubscribeCancel = await this.options.pubsub.subscribe(CANCEL_CHANNEL, (message) => {
-      const id = (message as { executionId?: string }).executionId;
-      if (id) this.running.get(id)?.controller.abort();
+      const { executionId, interrupted } = message as { executionId?: string; interrupted?: boolean };
+      if (executionId) this.running.get(executionId)?.controller.abort(interrupted ? LOST : undefined);
     });
+    await this.recoverInterrupted(this.options.sharedReplicas ? this.staleAfterMs : 0);
+    this.sweepTimer = setInterval(() => {
+      this.recoverInterrupted(this.staleAfterMs).catch((err: unknown) =>
+        this.options.logger.warn({ err }, "could not sweep interrupted executions"),
+      );
+    }, this.staleAfterMs);
+    this.sweepTimer.unref();
   }
 
   /** Starts running a stored, PENDING execution of `graph` in the background and returns at once. */
   start(executionId: string, graph: WorkflowGraph, caller: Caller): void {
     const controller = new AbortController();
-    const done = this.run(executionId, graph, caller, controller.signal)
+    const done = this.run(executionId, graph, caller, controller)
       .catch((err: unknown) => this.options.logger.error({ err, executionId }, "execution crashed"))
       .finally(() => this.running.delete(executionId));
     this.running.set(executionId, { controller, done });
@@ -97,49 +152,77 @@ export class ExecutionEngine {
     return false;
   }
 
+  /** True while this process runs `executionId`. */
+  isRunning(executionId: string): boolean {
+    return this.running.has(executionId);
+  }
+
   /** Resolves when no execution is running in this process. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
-  /** Cancels what runs here, waits for it to end and stops listening. */
+  /** Stops sweeping, cancels what runs here, waits for it to end and stops listening. */
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     for (const { controller } of this.running.values()) controller.abort();
     await this.idle();
     await this.unsubscribeCancel?.();
   }
 
   /**
-   * Marks executions a crashed process left PENDING or RUNNING as FAILED and ends their event logs, so that
-   * nobody waits for them forever. Call at startup, before accepting requests.
+   * Marks executions a dead process left PENDING or RUNNING as FAILED (their RUNNING node runs too) and ends
+   * their event logs, so that nobody waits for them forever. Runs of this process are never touched.
+   *
+   * @param olderThanMs - only runs whose heartbeat is at least this old (0: every run this process does not run)
    * @returns how many executions were marked.
    */
-  async recoverInterrupted(): Promise<number> {
+  async recoverInterrupted(olderThanMs = 0): Promise<number> {
     const em = this.options.orm.em.fork();
-    const stale = await em.find(Execution, { status: { $in: [ExecutionStatus.PENDING, ExecutionStatus.RUNNING] } });
+    const stale = await em.find(Execution, {
+      status: { $in: [...ACTIVE_STATUSES] },
+      ...(olderThanMs > 0 ? { heartbeatAt: { $lte: new Date(Date.now() - olderThanMs) } } : {}),
+      id: { $nin: [...this.running.keys()] },
+    });
+    let recovered = 0;
     for (const execution of stale) {
-      if (this.running.has(execution.id)) continue;
       const now = new Date();
+      const stream = executionStream(execution.id);
+      // The log may have run ahead of the row (it is written per event, the row per node): continue after both.
+      const retained = await this.options.pubsub.readAfter(stream, execution.lastSeq).catch(() => []);
+      const seq = Math.max(execution.lastSeq, ...retained.map((e) => e.seq)) + 1;
+      // Conditional on the status: a run that ended meanwhile, or that another sweeping replica ended, stays.
+      const changed = await em.nativeUpdate(Execution, unfinished(execution.id), {
+        status: ExecutionStatus.FAILED,
+        error: INTERRUPTED,
+        finishedAt: now,
+        lastSeq: seq,
+      });
+      if (changed !== 1) continue;
+      recovered++;
       await em.nativeUpdate(
         NodeRun,
         { execution: execution.id, status: NodeRunStatus.RUNNING },
         { status: NodeRunStatus.FAILED, error: INTERRUPTED, finishedAt: now },
       );
-      const stream = executionStream(execution.id);
-      // The log may have run ahead of the row (it is written per event, the row per node): continue after both.
-      const retained = await this.options.pubsub.readAfter(stream, execution.lastSeq).catch(() => []);
-      const seq = Math.max(execution.lastSeq, ...retained.map((e) => e.seq)) + 1;
-      Object.assign(execution, { status: ExecutionStatus.FAILED, error: INTERRUPTED, finishedAt: now, lastSeq: seq });
-      await em.flush();
-      await this.finishLog(execution, seq).catch((err: unknown) =>
-        this.options.logger.warn({ err, executionId: execution.id }, "could not end the event log"),
+      // A replica that still runs it (stalled, not dead) stops at once instead of at its next heartbeat.
+      await this.options.pubsub
+        .publish(CANCEL_CHANNEL, { executionId: execution.id, interrupted: true })
+        .catch(() => undefined);
+      await this.finishLog(
+        { id: execution.id, status: ExecutionStatus.FAILED, outputs: execution.outputs, error: INTERRUPTED },
+        seq,
       );
     }
-    if (stale.length > 0) this.options.logger.warn({ count: stale.length }, "marked interrupted executions FAILED");
-    return stale.length;
+    if (recovered > 0) this.options.logger.warn({ count: recovered }, "marked interrupted executions FAILED");
+    return recovered;
   }
 
-  private async finishLog(execution: Execution, seq: number): Promise<void> {
+  /** Appends EXECUTION_FINISHED (retrying a few times) and sets the log to expire; logs what still fails. */
+  private async finishLog(
+    execution: Pick<Execution, "id" | "status" | "outputs" | "error">,
+    seq: number,
+  ): Promise<void> {
     const stream = executionStream(execution.id);
     const event: ExecutionEventData = {
       type: ExecutionEventType.EXECUTION_FINISHED,
@@ -148,25 +231,67 @@ export class ExecutionEngine {
       output: execution.outputs ?? null,
       error: execution.error ?? null,
     };
-    await this.options.pubsub.append(stream, seq, event);
-    await this.options.pubsub.expire(stream, this.options.retentionSeconds);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.pubsub.append(stream, seq, event);
+        await this.options.pubsub.expire(stream, this.options.retentionSeconds);
+        return;
+      } catch (err) {
+        if (attempt >= FINAL_EVENT_ATTEMPTS) {
+          // The row is final, so a follower still ends: it rebuilds this event from the row when the log is quiet.
+          this.options.logger.warn({ err, executionId: execution.id }, "could not end the event log");
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
-  private async run(executionId: string, graph: WorkflowGraph, caller: Caller, signal: AbortSignal): Promise<void> {
-    const { pubsub } = this.options;
-    const em = this.options.orm.em.fork();
+  private async run(
+    executionId: string,
+    graph: WorkflowGraph,
+    caller: Caller,
+    controller: AbortController,
+  ): Promise<void> {
+    const { pubsub, orm, logger } = this.options;
+    const signal = controller.signal;
+    const em = orm.em.fork();
     const execution = await em.findOneOrFail(Execution, executionId);
     const stream = executionStream(executionId);
     let seq = execution.lastSeq;
+    let lost = false;
+    let finishing = false;
+    const lose = () => {
+      if (lost) return;
+      lost = true;
+      controller.abort(LOST);
+      logger.warn({ executionId }, "execution was ended by another replica; stopping it here");
+    };
+    // A sweep on another replica that ended the run asks this one to stop with the same reason.
+    signal.addEventListener("abort", () => (lost ||= signal.reason === LOST), { once: true });
+    /** A conditional write of the execution row; false (and the run stops) when it has ended elsewhere. */
+    const update = async (data: Partial<Execution>): Promise<boolean> => {
+      if (lost) return false;
+      const changed = await orm.em.fork().nativeUpdate(Execution, unfinished(executionId), {
+        ...data,
+        heartbeatAt: new Date(),
+      });
+      if (changed !== 1 && !finishing) lose();
+      return changed === 1;
+    };
     const emit = async (event: Omit<ExecutionEventData, "executionId">) => {
+      if (lost) throw new LostRunError();
       seq += 1;
       await pubsub.append(stream, seq, { ...event, executionId } satisfies ExecutionEventData);
     };
+    const heartbeat = setInterval(() => {
+      if (finishing) return;
+      update({}).catch((err: unknown) => logger.warn({ err, executionId }, "could not touch the heartbeat"));
+    }, this.heartbeatMs);
+    heartbeat.unref();
 
     try {
-      execution.status = ExecutionStatus.RUNNING;
-      execution.startedAt = new Date();
-      await em.flush();
+      if (!(await update({ status: ExecutionStatus.RUNNING, startedAt: new Date() }))) return;
 
       const order = topologicalOrder(graph);
       const scope: Record<string, unknown> = { [INPUT_SCOPE]: execution.inputs };
@@ -176,6 +301,7 @@ export class ExecutionEngine {
       let next = 0;
       for (; next < order.length; next++) {
         if (signal.aborted) {
+          if (lost) throw new LostRunError();
           cancelled = true;
           break;
         }
@@ -192,78 +318,115 @@ export class ExecutionEngine {
         const base = { nodeId: node.id, nodeType: node.type };
         await emit({ ...base, type: ExecutionEventType.NODE_STARTED, status: NodeRunStatus.RUNNING });
         const started = performance.now();
+        let inputs: Record<string, unknown> = {};
+        let result: Record<string, unknown> | null = null;
+        let error: string | null = null;
         try {
-          const result = await this.executors[node.type]!(node, {
+          result = await this.executors[node.type]!(node, {
             graph,
             scope,
             caller,
             signal,
-            setInputs: (inputs) => (run.inputs = inputs),
+            setInputs: (value) => (inputs = value),
             emitOutput: (output) => emit({ ...base, type: ExecutionEventType.NODE_OUTPUT, output }),
           });
           if (signal.aborted) throw new NodeError(CANCELLED);
           scope[node.id] = result;
-          run.outputs = result;
-          run.status = NodeRunStatus.SUCCEEDED;
           if (node.type === "output") outputs[outputConfig.parse(node.config).name ?? node.id] = result.value;
         } catch (err) {
-          run.status = NodeRunStatus.FAILED;
+          if (lost) throw new LostRunError();
+          result = null;
           cancelled = signal.aborted;
-          run.error = cancelled ? CANCELLED : describeError(err);
-          if (!cancelled) failure = `Node "${node.id}" (${node.type}) failed: ${run.error}`;
+          error = cancelled ? CANCELLED : describeError(err);
+          if (!cancelled) failure = `Node "${node.id}" (${node.type}) failed: ${error}`;
         }
-        run.finishedAt = new Date();
-        run.durationMs = Math.round(performance.now() - started);
-        execution.lastSeq = seq + 1;
-        await em.flush();
-        await emit({
-          ...base,
-          type: ExecutionEventType.NODE_FINISHED,
-          status: run.status,
-          output: run.outputs ?? null,
-          error: run.error ?? null,
-        });
-        if (run.status === NodeRunStatus.FAILED) {
+        const status = error === null ? NodeRunStatus.SUCCEEDED : NodeRunStatus.FAILED;
+        // Conditional on the node run still RUNNING: a sweep that failed the run failed it too.
+        const finished = await em.nativeUpdate(
+          NodeRun,
+          { id: run.id, status: NodeRunStatus.RUNNING },
+          {
+            status,
+            inputs,
+            outputs: result,
+            error,
+            finishedAt: new Date(),
+            durationMs: Math.round(performance.now() - started),
+          },
+        );
+        if (finished !== 1) lose();
+        if (!(await update({ lastSeq: seq + 1 }))) throw new LostRunError();
+        await emit({ ...base, type: ExecutionEventType.NODE_FINISHED, status, output: result, error });
+        if (status === NodeRunStatus.FAILED) {
           next += 1;
           break;
         }
       }
-      for (const [position, node] of order.entries()) {
-        if (position < next) continue;
-        em.create(NodeRun, {
-          execution,
-          position,
-          nodeId: node.id,
-          nodeType: node.type,
-          status: NodeRunStatus.SKIPPED,
+      const final = {
+        id: executionId,
+        status: cancelled ? ExecutionStatus.CANCELLED : failure ? ExecutionStatus.FAILED : ExecutionStatus.SUCCEEDED,
+        error: cancelled ? CANCELLED : (failure ?? null),
+        outputs,
+      };
+      finishing = true;
+      clearInterval(heartbeat);
+      // The end of the run and its skipped nodes are written together, and only if no sweep ended it first.
+      const ended = await orm.em.fork().transactional(async (tx) => {
+        const changed = await tx.nativeUpdate(Execution, unfinished(executionId), {
+          status: final.status,
+          error: final.error,
+          outputs,
+          finishedAt: new Date(),
+          lastSeq: seq + 1,
+          heartbeatAt: new Date(),
         });
-      }
-      execution.status = cancelled
-        ? ExecutionStatus.CANCELLED
-        : failure
-          ? ExecutionStatus.FAILED
-          : ExecutionStatus.SUCCEEDED;
-      execution.error = cancelled ? CANCELLED : (failure ?? null);
-      execution.outputs = outputs;
-      execution.finishedAt = new Date();
-      execution.lastSeq = seq + 1;
-      await em.flush();
+        if (changed !== 1) return false;
+        for (const [position, node] of order.entries()) {
+          if (position < next) continue;
+          tx.create(NodeRun, {
+            execution: tx.getReference(Execution, executionId),
+            position,
+            nodeId: node.id,
+            nodeType: node.type,
+            status: NodeRunStatus.SKIPPED,
+          });
+        }
+        await tx.flush();
+        return true;
+      });
+      if (!ended) throw new LostRunError();
       seq += 1;
-      await this.finishLog(execution, seq);
+      await this.finishLog(final, seq);
     } catch (err) {
+      if (lost || err instanceof LostRunError) {
+        lost = true;
+        return;
+      }
       // The database or the event log failed under the run: record the failure wherever still possible.
-      this.options.logger.error({ err, executionId }, "execution failed unexpectedly");
+      logger.error({ err, executionId }, "execution failed unexpectedly");
+      finishing = true;
       const error = `The run stopped unexpectedly: ${describeError(err)}`;
-      const fresh = this.options.orm.em.fork();
-      await fresh.nativeUpdate(
-        Execution,
-        { id: executionId },
-        { status: ExecutionStatus.FAILED, error, finishedAt: new Date(), lastSeq: seq + 1 },
-      );
-      await this.finishLog(
-        Object.assign(new Execution(), { id: executionId, status: ExecutionStatus.FAILED, error }),
-        seq + 1,
-      );
+      try {
+        const fresh = orm.em.fork();
+        const changed = await fresh.nativeUpdate(Execution, unfinished(executionId), {
+          status: ExecutionStatus.FAILED,
+          error,
+          finishedAt: new Date(),
+          lastSeq: seq + 1,
+        });
+        if (changed !== 1) return;
+        await fresh.nativeUpdate(
+          NodeRun,
+          { execution: executionId, status: NodeRunStatus.RUNNING },
+          { status: NodeRunStatus.FAILED, error, finishedAt: new Date() },
+        );
+      } catch (dbErr) {
+        logger.error({ err: dbErr, executionId }, "could not record the failure; a sweep will end the run");
+        return;
+      }
+      await this.finishLog({ id: executionId, status: ExecutionStatus.FAILED, outputs: null, error }, seq + 1);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -296,34 +459,61 @@ export class ExecutionEngine {
       ...(systemPrompt ? [{ role: "system" as const, content: systemPrompt }] : []),
       { role: "user", content: prompt },
     ];
-    const stream = await client.chat.completions.create(
-      {
-        model: config.modelId,
-        messages,
-        stream: true,
-        stream_options: { include_usage: true },
-        ...(config.temperature !== undefined && { temperature: config.temperature }),
-        ...(config.maxTokens !== undefined && { max_tokens: config.maxTokens }),
-      },
-      { signal: ctx.signal },
-    );
+    // The node's own abort: the run's signal, or the model going quiet for too long.
+    const idleMs = this.options.modelIdleTimeoutMs ?? 120_000;
+    const call = new AbortController();
+    const forward = () => call.abort();
+    ctx.signal.addEventListener("abort", forward, { once: true });
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        call.abort();
+      }, idleMs);
+    };
+    const stalled = () =>
+      new NodeError(`The model sent nothing for ${idleMs / 1000} s (ODS_MODEL_IDLE_TIMEOUT_MS); gave up waiting`);
     const interval = this.options.outputIntervalMs ?? 100;
     let text = "";
     let usage: { promptTokens: number; completionTokens: number } | null = null;
     let emitted = "";
     let lastEmit = 0;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta?.content ?? "";
-      if (chunk.usage) {
-        usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    try {
+      watch();
+      const stream = await client.chat.completions.create(
+        {
+          model: config.modelId,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(config.temperature !== undefined && { temperature: config.temperature }),
+          ...(config.maxTokens !== undefined && { max_tokens: config.maxTokens }),
+        },
+        { signal: call.signal },
+      );
+      for await (const chunk of stream) {
+        watch();
+        text += chunk.choices[0]?.delta?.content ?? "";
+        if (chunk.usage) {
+          usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        }
+        // Batches of deltas, not one event per token: a client redraws a few times a second at most.
+        if (text !== emitted && Date.now() - lastEmit >= interval) {
+          await ctx.emitOutput({ text });
+          emitted = text;
+          lastEmit = Date.now();
+        }
       }
-      // Batches of deltas, not one event per token: a client redraws a few times a second at most.
-      if (text !== emitted && Date.now() - lastEmit >= interval) {
-        await ctx.emitOutput({ text });
-        emitted = text;
-        lastEmit = Date.now();
-      }
+    } catch (err) {
+      throw idle ? stalled() : err;
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", forward);
     }
+    // The SDK may end the iteration quietly when its request is aborted.
+    if (idle) throw stalled();
     if (text !== emitted) await ctx.emitOutput({ text });
     return { text, usage };
   }

@@ -139,7 +139,7 @@ export class ExecutionService {
     if (!Number.isInteger(afterSeq) || afterSeq < 0) throw badInput("afterSeq must be 0 or more");
     const execution = await this.get(em, caller, executionId);
     const controller = new AbortController();
-    const generator = this.events(execution, afterSeq, controller.signal);
+    const generator = this.events(execution, afterSeq, controller.signal, em);
     // graphql-ws ends a subscription with return(); abort first, so a follower waiting for the next event
     // wakes up and finishes instead of holding return() back until something is appended.
     const iterator: AsyncIterableIterator<ExecutionEventPayload> = {
@@ -158,21 +158,13 @@ export class ExecutionService {
     execution: Execution,
     afterSeq: number,
     signal: AbortSignal,
+    em: EntityManager,
   ): AsyncGenerator<ExecutionEventPayload> {
     const stream = executionStream(execution.id);
     if (FINISHED_STATUSES.includes(execution.status)) {
       const retained = await this.pubsub.readAfter(stream, afterSeq);
       if (retained.length === 0) {
-        if (afterSeq < execution.lastSeq) {
-          yield {
-            seq: execution.lastSeq,
-            type: ExecutionEventType.EXECUTION_FINISHED,
-            executionId: execution.id,
-            status: execution.status,
-            output: execution.outputs ?? null,
-            error: execution.error ?? null,
-          };
-        }
+        if (afterSeq < execution.lastSeq) yield finishedEvent(execution);
         return;
       }
     }
@@ -180,8 +172,28 @@ export class ExecutionService {
       afterSeq,
       signal,
       isTerminal: (event) => (event as ExecutionEventData).type === ExecutionEventType.EXECUTION_FINISHED,
+      // The log went quiet: if the run has ended without its final event reaching the log (the append failed,
+      // or the process died after writing the row), end the stream from the stored row instead of waiting.
+      onQuiet: async () => {
+        const current = await em.fork().findOne(Execution, { id: execution.id });
+        if (!current || !FINISHED_STATUSES.includes(current.status)) return undefined;
+        const { seq, ...event } = finishedEvent(current);
+        return { seq, event };
+      },
     })) {
       yield { ...(entry.event as ExecutionEventData), seq: entry.seq };
     }
   }
+}
+
+/** The EXECUTION_FINISHED event rebuilt from a finished execution's row, with the row's last `seq`. */
+function finishedEvent(execution: Execution): ExecutionEventPayload {
+  return {
+    seq: execution.lastSeq,
+    type: ExecutionEventType.EXECUTION_FINISHED,
+    executionId: execution.id,
+    status: execution.status,
+    output: execution.outputs ?? null,
+    error: execution.error ?? null,
+  };
 }

@@ -1,6 +1,4 @@
-import type { MikroORM } from "@mikro-orm/core";
-import type { Logger, PubSub } from "@ods/kit";
-import { ExecutionEngine, type ModelClientFactory } from "./engine.js";
+import { ExecutionEngine, type EngineOptions } from "./engine.js";
 import { ExecutionService } from "./execution-service.js";
 import { WorkflowService } from "./workflow-service.js";
 
@@ -12,20 +10,15 @@ export interface WorkflowServices {
 }
 
 /**
- * Wires the services: the engine listens for cancel requests and fails the executions a previous process left
- * unfinished before this returns, so nothing waits on a run that no process owns.
+ * Wires the services: the engine listens for cancel requests and fails the executions a dead process left
+ * unfinished before this returns (then keeps sweeping for them), so nothing waits on a run that no process owns.
  */
-export async function createWorkflowServices(options: {
-  orm: MikroORM;
-  pubsub: PubSub;
-  modelClient: ModelClientFactory;
-  logger: Logger;
-  retentionSeconds: number;
-}): Promise<WorkflowServices> {
+export async function createWorkflowServices(
+  options: EngineOptions & { cancelWaitMs?: number },
+): Promise<WorkflowServices> {
   const engine = new ExecutionEngine(options);
   await engine.init();
-  await engine.recoverInterrupted();
   const workflows = new WorkflowService(engine);
-  const executions = new ExecutionService(workflows, engine, options.pubsub);
+  const executions = new ExecutionService(workflows, engine, options.pubsub, { cancelWaitMs: options.cancelWaitMs });
   return { workflows, executions, engine };
 }

@@ -1,12 +1,12 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128132220 extends Migration {
+export class Migration20261128134358 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "workflow_workflow" ("id" varchar(36) not null, "name" varchar(200) not null, "description" text not null default '', "owner_id" varchar(36) not null, "nodes" jsonb not null, "edges" jsonb not null, "version" int not null default 1, "last_execution_id" varchar(36) null, "created_at" timestamptz not null, "updated_at" timestamptz not null, constraint "workflow_workflow_pkey" primary key ("id"));`);
     this.addSql(`create index "workflow_workflow_owner_id_index" on "workflow_workflow" ("owner_id");`);
 
-    this.addSql(`create table "workflow_execution" ("id" varchar(36) not null, "workflow_id" varchar(36) not null, "workflow_version" int not null, "status" text check ("status" in ('PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')) not null default 'PENDING', "inputs" jsonb not null, "outputs" jsonb null, "error" text null, "last_seq" int not null default 0, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "triggered_by" varchar(36) not null, constraint "workflow_execution_pkey" primary key ("id"));`);
+    this.addSql(`create table "workflow_execution" ("id" varchar(36) not null, "workflow_id" varchar(36) not null, "workflow_version" int not null, "status" text check ("status" in ('PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')) not null default 'PENDING', "inputs" jsonb not null, "outputs" jsonb null, "error" text null, "last_seq" int not null default 0, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "heartbeat_at" timestamptz not null, "triggered_by" varchar(36) not null, constraint "workflow_execution_pkey" primary key ("id"));`);
     this.addSql(`create index "workflow_execution_workflow_id_index" on "workflow_execution" ("workflow_id");`);
 
     this.addSql(`create table "workflow_node_run" ("id" varchar(36) not null, "execution_id" varchar(36) not null, "position" int not null, "node_id" varchar(64) not null, "node_type" varchar(64) not null, "status" text check ("status" in ('RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED')) not null default 'RUNNING', "inputs" jsonb not null, "outputs" jsonb null, "error" text null, "started_at" timestamptz null, "finished_at" timestamptz null, "duration_ms" int null, constraint "workflow_node_run_pkey" primary key ("id"));`);
