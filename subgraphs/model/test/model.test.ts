@@ -473,7 +473,7 @@ describe("an OPENAI_COMPATIBLE model proxied to its upstream", () => {
       .create({ model: "long-llm", messages: [{ role: "user", content: "hi" }], stream: true })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((failure as OpenAI.APIError).code).toBe("context_length_exceeded");
+    expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe("context_length_exceeded");
   });
 
   it("aborts the upstream request when the client disconnects mid-stream", async () => {
