@@ -67,6 +67,7 @@ try {
       rows.push({
         target: name,
         connections,
+        "mean ms": r.latency.average,
         "p50 ms": r.latency.p50,
         "p99 ms": r.latency.p99,
         "req/s": Math.round(r.requests.average),
