@@ -16,7 +16,7 @@ const PG = process.env.ODS_MIGRATIONS_PG ?? "postgres://postgres@127.0.0.1:5432"
 const MARIA = process.env.ODS_MIGRATIONS_MARIADB ?? "mysql://root@127.0.0.1:3306";
 
 function scratch(dialect, name) {
-  const db = `ods_migrations_${name}`;
+  const db = `ods_migrations_${name}_${process.pid}`;
   if (dialect === "postgresql") {
     execFileSync("psql", [`${PG}/postgres`, "-qc", `DROP DATABASE IF EXISTS ${db}`, "-qc", `CREATE DATABASE ${db}`], {
       stdio: "inherit",
@@ -30,6 +30,12 @@ function scratch(dialect, name) {
     return `${MARIA}/${db}`;
   }
   return undefined;
+}
+
+function dropScratch(dialect, name) {
+  const db = `ods_migrations_${name}_${process.pid}`;
+  if (dialect === "postgresql") execFileSync("psql", [`${PG}/postgres`, "-qc", `DROP DATABASE IF EXISTS ${db}`]);
+  if (dialect === "mariadb") execFileSync("mariadb", ["-h127.0.0.1", "-uroot", "-e", `DROP DATABASE IF EXISTS ${db}`]);
 }
 
 for (const name of process.argv.slice(2)) {
@@ -48,6 +54,7 @@ for (const name of process.argv.slice(2)) {
     const result = await migrator.createMigration(path, false, false);
     console.log(`${name} ${dialect}: ${result.fileName ? `wrote ${result.fileName}` : "up to date"}`);
     await orm.close();
+    dropScratch(dialect, name);
     rmSync(dataDir, { recursive: true, force: true });
   }
   writeIndex(name, dir);
