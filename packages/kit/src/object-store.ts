@@ -25,6 +25,11 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Whether the backing store answers (for `/readyz`). */
   ping(): Promise<void>;
+  /**
+   * The object's path on this machine's disk when the store is a local folder (engines such as DuckDB then read
+   * it in place); undefined for remote stores, whose objects must be streamed.
+   */
+  localPath?(key: string): string | undefined;
 }
 
 /**
@@ -108,5 +113,9 @@ export class LocalObjectStore implements ObjectStore {
 
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+  }
+
+  localPath(key: string): string {
+    return this.path(key);
   }
 }
