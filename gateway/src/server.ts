@@ -11,7 +11,7 @@ import {
   AppError,
   ErrorCode,
   maskError,
-  objectStoreRoot,
+  createObjectStore,
   REQUEST_ID_HEADER,
   requestIdFrom,
   requestScope,
@@ -132,7 +132,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   app.use(
     "/objects",
     uploadRoutes({
-      objectRoot: objectStoreRoot(config.ODS_DATA_DIR),
+      store: createObjectStore(config),
       internalSecret: config.ODS_INTERNAL_SECRET,
       logger,
     }),

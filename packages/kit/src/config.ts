@@ -24,6 +24,16 @@ export const commonEnv = {
   ODS_INTERNAL_SECRET: z.string().min(32, "must be at least 32 characters"),
   /** Base URL of the gateway as users reach it (used in links and upload URLs). */
   ODS_PUBLIC_URL: z.url().default("http://localhost:4000"),
+  /** `http(s)://host:port` of an S3-compatible store (MinIO, AWS); unset means the local folder under ODS_DATA_DIR. */
+  ODS_S3_ENDPOINT: z
+    .url()
+    .regex(/^https?:\/\//, "must start with http:// or https://")
+    .optional(),
+  ODS_S3_ACCESS_KEY: z.string().optional(),
+  ODS_S3_SECRET_KEY: z.string().optional(),
+  /** The bucket holding the platform's objects (S3 bucket names have at least 3 characters). */
+  ODS_S3_BUCKET: z.string().min(3, "must be at least 3 characters").default("ods"),
+  ODS_S3_REGION: z.string().min(1).default("us-east-1"),
 };
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

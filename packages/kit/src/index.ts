@@ -8,6 +8,7 @@ export * from "./model-client.js";
 export * from "./object-store.js";
 export * from "./pubsub/index.js";
 export * from "./request-context.js";
+export * from "./s3-object-store.js";
 export * from "./secrets.js";
 export * from "./subgraph.js";
 export * from "./upload-token.js";

@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
+import { SignJWT, jwtVerify } from "jose";
 import { badInput, notFound } from "./errors.js";
 
 export interface ObjectInfo {
@@ -30,6 +31,16 @@ export interface ObjectStore {
    * it in place); undefined for remote stores, whose objects must be streamed.
    */
   localPath?(key: string): string | undefined;
+  /**
+   * A URL that lets whoever holds it PUT this one key directly to the store until it expires; only remote stores
+   * (S3) have one. The local store's equivalent is the gateway's `PUT /objects/upload/<token>`.
+   */
+  presignedPutUrl?(key: string, expiresSeconds?: number): Promise<string>;
+  /**
+   * A URL that lets whoever holds it GET this one key directly from the store until it expires; only remote stores
+   * (S3) have one. The local store's equivalent is the gateway's `GET /objects/download/<token>`.
+   */
+  presignedGetUrl?(key: string, expiresSeconds?: number): Promise<string>;
 }
 
 /**
@@ -118,4 +129,54 @@ export class LocalObjectStore implements ObjectStore {
   localPath(key: string): string {
     return this.path(key);
   }
+}
+
+/** What a download URL allows: reading one object at `key`; `fileName` names the file the browser saves. */
+export interface DownloadGrant {
+  key: string;
+  fileName?: string;
+}
+
+const DOWNLOAD_AUDIENCE = "ods-download";
+
+/**
+ * Signs the token inside a download URL (`GET /objects/download/<token>` on the gateway), the embedded profile's
+ * equivalent of an S3 presigned GET: whoever holds the URL may read that one key until it expires.
+ *
+ * @example
+ * const { token } = await signDownloadToken(secret, { key: "uploads/1/sales.csv" }, 600);
+ * const url = objectDownloadUrl(config.ODS_PUBLIC_URL, token);
+ */
+export async function signDownloadToken(
+  secret: string,
+  grant: DownloadGrant,
+  ttlSeconds = 3600,
+): Promise<{ token: string; expiresAt: Date }> {
+  assertObjectKey(grant.key);
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+  const token = await new SignJWT({ key: grant.key, ...(grant.fileName ? { fn: grant.fileName } : {}) })
+    .setProtectedHeader({ alg: "HS256" })
+    .setAudience(DOWNLOAD_AUDIENCE)
+    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+    .sign(new TextEncoder().encode(secret));
+  return { token, expiresAt };
+}
+
+/** Verifies a download token; BAD_USER_INPUT when it is forged, expired or an upload token. */
+export async function verifyDownloadToken(secret: string, token: string): Promise<DownloadGrant> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      audience: DOWNLOAD_AUDIENCE,
+      algorithms: ["HS256"],
+    });
+    if (typeof payload.key !== "string") throw new Error("no key");
+    return typeof payload.fn === "string" ? { key: payload.key, fileName: payload.fn } : { key: payload.key };
+  } catch {
+    throw badInput("This download URL is invalid or has expired; ask for a new one");
+  }
+}
+
+/** The gateway URL serving a download token, under the gateway's public address (`ODS_PUBLIC_URL`). */
+export function objectDownloadUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/objects/download/${token}`;
 }
