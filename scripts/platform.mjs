@@ -125,10 +125,11 @@ export async function startPlatform(options = {}) {
   const script = (name) => join(root, "subgraphs", name, "dist/main.js");
   try {
     if (options.randomPorts) {
-      // The conversation and workflow subgraphs are told where the model API is when they start.
-      await Promise.all(["identity", "dataset", "model"].map((name) => launch(name, script(name))));
+      // The subgraphs that call models (dataset for Text-to-SQL, conversation, workflow) are told where the
+      // model API is when they start.
+      await Promise.all(["identity", "model"].map((name) => launch(name, script(name))));
       setUrl("model");
-      await Promise.all(["conversation", "workflow"].map((name) => launch(name, script(name))));
+      await Promise.all(["dataset", "conversation", "workflow"].map((name) => launch(name, script(name))));
     } else {
       for (const name of SUBGRAPHS) ports[name] = Number(shared[`ODS_${name.toUpperCase()}_PORT`]);
       for (const name of SUBGRAPHS) setUrl(name);

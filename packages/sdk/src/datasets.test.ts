@@ -1,15 +1,12 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { describe, expect, it } from "vitest";
-import { DatasetsApi, MAX_READABLE_ROWS } from "./datasets.js";
-import { DatasetPreviewQuery, DatasetQuery } from "./documents.js";
+import { DatasetsApi } from "./datasets.js";
+import { DatasetQuery, DatasetRowsQuery } from "./documents.js";
 import type { Transport, VariablesArg } from "./transport.js";
 
-/**
- * An in-memory dataset of `total` rows behind `dataset` and `preview`; `counted: false` mimics a file too big
- * for the platform to count (`totalRows: null`).
- */
-function platform(total: number, counted = true) {
-  const limits: number[] = [];
+/** An in-memory dataset of `total` rows behind `dataset` and `rows` (offset cursors, like the server's). */
+function platform(total: number) {
+  const requests: { first: number; after: string | null }[] = [];
   const transport: Transport = {
     async graphql<R, V>(document: TypedDocumentNode<R, V>, ...[variables]: VariablesArg<V>): Promise<R> {
       if (document === (DatasetQuery as unknown)) {
@@ -26,11 +23,18 @@ function platform(total: number, counted = true) {
         };
         return { dataset } as R;
       }
-      if (document === (DatasetPreviewQuery as unknown)) {
-        const { limit } = variables as { limit: number };
-        limits.push(limit);
-        const rows = Array.from({ length: Math.min(limit, total) }, (_, i) => ({ n: i }));
-        return { dataset: { id: "d1", preview: { columns: [], rows, totalRows: counted ? total : null } } } as R;
+      if (document === (DatasetRowsQuery as unknown)) {
+        const { first, after } = variables as { first: number; after: string | null };
+        requests.push({ first, after });
+        const start = after === null ? 0 : Number(after) + 1;
+        const edges = Array.from({ length: Math.max(0, Math.min(first, total - start)) }, (_, i) => ({
+          cursor: String(start + i),
+          node: { n: start + i },
+        }));
+        const endCursor = edges.at(-1)?.cursor ?? null;
+        return {
+          dataset: { rows: { edges, pageInfo: { hasNextPage: start + edges.length < total, endCursor } } },
+        } as R;
       }
       throw new Error("unexpected operation");
     },
@@ -38,7 +42,7 @@ function platform(total: number, counted = true) {
       throw new Error("no subscriptions here");
     },
   };
-  return { datasets: new DatasetsApi(transport), limits };
+  return { datasets: new DatasetsApi(transport), requests };
 }
 
 async function collect(rows: AsyncIterable<{ n?: unknown }>): Promise<number[]> {
@@ -48,24 +52,24 @@ async function collect(rows: AsyncIterable<{ n?: unknown }>): Promise<number[]> 
 }
 
 describe("Dataset.rows", () => {
-  it("yields every row of a dataset the API can return whole, in one request", async () => {
-    const { datasets, limits } = platform(25);
-    const ds = await datasets.get("d1");
-    expect(await collect(ds.rows())).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    expect(limits).toEqual([MAX_READABLE_ROWS]);
+  it("yields every row of a small dataset from one request", async () => {
+    const { datasets, requests } = platform(25);
+    expect(await collect((await datasets.get("d1")).rows())).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(requests).toEqual([{ first: 1000, after: null }]);
   });
 
-  it("refuses to pass the start of a larger dataset off as all of it", async () => {
-    const { datasets } = platform(MAX_READABLE_ROWS + 1);
-    const ds = await datasets.get("d1");
-    await expect(collect(ds.rows())).rejects.toMatchObject({ code: "TOO_MANY_ROWS" });
-    expect(await collect(ds.rows({ allowPartial: true }))).toHaveLength(MAX_READABLE_ROWS);
+  it("pages through a large dataset without losing or repeating a row", async () => {
+    const { datasets, requests } = platform(2_500);
+    const seen = await collect((await datasets.get("d1")).rows());
+    expect(seen).toEqual(Array.from({ length: 2_500 }, (_, i) => i));
+    expect(requests.map((r) => r.after)).toEqual([null, "999", "1999"]);
   });
 
-  it("treats an uncounted file that fills the preview as possibly larger", async () => {
-    const small = platform(10, false);
-    expect(await collect((await small.datasets.get("d1")).rows())).toHaveLength(10);
-    const big = platform(5000, false);
-    await expect(collect((await big.datasets.get("d1")).rows())).rejects.toMatchObject({ code: "TOO_MANY_ROWS" });
+  it("stops early without fetching pages nobody reads beyond the next one", async () => {
+    const { datasets, requests } = platform(10_000);
+    const ds = await datasets.get("d1");
+    let count = 0;
+    for await (const _row of ds.rows({ pageSize: 100 })) if (++count === 150) break;
+    expect(requests.length).toBeLessThanOrEqual(3);
   });
 });

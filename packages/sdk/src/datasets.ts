@@ -1,4 +1,4 @@
-import { DatasetPreviewQuery, DatasetQuery, DatasetsQuery } from "./documents.js";
+import { DatasetPreviewQuery, DatasetQuery, DatasetRowsQuery, DatasetsQuery } from "./documents.js";
 import { OdsError } from "./errors.js";
 import type { SdkDatasetPreviewQuery, SdkDatasetQuery, SdkDatasetsQuery } from "./gql/graphql.js";
 import { toPage, type Page, type PageOptions, type Transport } from "./transport.js";
@@ -14,19 +14,15 @@ export type DataPreview = NonNullable<SdkDatasetPreviewQuery["dataset"]>["previe
 /** One row of data, keyed by column name, values as JSON. */
 export type DatasetRow = Record<string, unknown>;
 
-/**
- * The most rows the platform returns from a dataset in one read: `Dataset.preview(limit)` accepts at most this
- * many, and the public API has no other way to read rows yet.
- */
-export const MAX_READABLE_ROWS = 1000;
+/** Rows fetched per request by {@link Dataset.rows}: the most `Dataset.rows(first)` accepts. */
+export const ROWS_PAGE_SIZE = 1000;
 
 /** Options of {@link Dataset.rows}. */
 export interface RowsOptions {
-  /**
-   * Yield the first {@link MAX_READABLE_ROWS} rows of a larger dataset instead of throwing `TOO_MANY_ROWS`.
-   * @defaultValue false
-   */
-  allowPartial?: boolean;
+  /** Read this version instead of the newest. */
+  version?: number;
+  /** Rows per request. @defaultValue 1000 (the most the API accepts) */
+  pageSize?: number;
 }
 
 /** Options of {@link DatasetsApi.list}. */
@@ -80,16 +76,12 @@ export class Dataset {
   }
 
   /**
-   * Every row of the dataset, as objects keyed by column name.
+   * Every row of the dataset, as objects keyed by column name, in file order.
    *
-   * @remarks
-   * Limited to {@link MAX_READABLE_ROWS} rows. The platform's API reads rows only through
-   * `Dataset.preview(limit)`, which returns the first rows of the file and accepts at most that many; there is no
-   * paging or download of the rest yet. So that a loop never mistakes the start of a file for all of it, this
-   * throws an {@link OdsError} `TOO_MANY_ROWS` before yielding anything when the dataset has more rows (or may
-   * have: files of 50 MB or more are not counted), unless `allowPartial` is set.
+   * @remarks Pages through `Dataset.rows` a page at a time, so memory stays flat however large the dataset is;
+   * the next page is requested while the current one is being consumed.
    *
-   * @throws {@link OdsError} `TOO_MANY_ROWS` as described above; `NOT_FOUND` when the dataset was deleted.
+   * @throws {@link OdsError} `NOT_FOUND` when the dataset was deleted while reading.
    *
    * @example
    * ```ts
@@ -98,18 +90,27 @@ export class Dataset {
    * ```
    */
   async *rows(options: RowsOptions = {}): AsyncGenerator<DatasetRow, void, undefined> {
-    const { rows, totalRows } = await this.preview(MAX_READABLE_ROWS);
-    const complete =
-      totalRows === null || totalRows === undefined ? rows.length < MAX_READABLE_ROWS : totalRows <= rows.length;
-    if (!complete && !options.allowPartial) {
-      const count = totalRows === null || totalRows === undefined ? "more than" : `${totalRows} rows, more than`;
-      throw new OdsError(
-        "TOO_MANY_ROWS",
-        `Dataset ${this.id} has ${count} the ${MAX_READABLE_ROWS} rows the API can return; ` +
-          "pass { allowPartial: true } to read the first ones.",
-      );
+    const first = options.pageSize ?? ROWS_PAGE_SIZE;
+    const fetchPage = async (after: string | null) => {
+      const data = await this.#transport.graphql(DatasetRowsQuery, {
+        id: this.id,
+        first,
+        after,
+        version: options.version ?? null,
+      });
+      if (!data.dataset) throw new OdsError("NOT_FOUND", `Dataset ${this.id} was not found.`);
+      return data.dataset.rows;
+    };
+    let page = await fetchPage(null);
+    for (;;) {
+      const next =
+        page.pageInfo.hasNextPage && page.pageInfo.endCursor ? fetchPage(page.pageInfo.endCursor) : undefined;
+      // A rejected prefetch must not go unhandled while the consumer is still busy with this page.
+      next?.catch(() => undefined);
+      for (const edge of page.edges) yield asRow(edge.node);
+      if (!next) return;
+      page = await next;
     }
-    for (const row of rows) yield asRow(row);
   }
 }
 

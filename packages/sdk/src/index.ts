@@ -8,7 +8,7 @@ export {
   type DatasetRow,
   type DatasetSummary,
   type ListDatasetsOptions,
-  MAX_READABLE_ROWS,
+  ROWS_PAGE_SIZE,
   type RowsOptions,
 } from "./datasets.js";
 export { ModelsApi, type ListModelsOptions, type ModelInfo } from "./models.js";

@@ -9,6 +9,15 @@ export const datasetEnv = {
     .int()
     .positive("must be a positive number of bytes")
     .default(5 * 1024 ** 3),
+  /**
+   * Key that encrypts data source credentials at rest (at least 32 characters); unset means ODS_INTERNAL_SECRET.
+   * Changing it makes stored credentials unreadable: re-register the sources.
+   */
+  ODS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Base URL of the model subgraph, whose OpenAI-compatible `/v1` Text-to-SQL (`askData`) calls. */
+  ODS_MODEL_URL: z.url().default("http://127.0.0.1:4003"),
+  /** The chat model (name or id) that writes SQL when a question names none. */
+  ODS_TEXT_TO_SQL_MODEL: z.string().min(1).default("builtin-offline"),
 };
 
 export const loadDatasetConfig = (env?: Record<string, string | undefined>) => loadConfig(datasetEnv, env);

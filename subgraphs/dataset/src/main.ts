@@ -4,6 +4,7 @@ import { loadDatasetConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
 import { entities, schemaOptions } from "./schema.js";
 import { createDatasetServices } from "./services/index.js";
+import { failInterruptedJobs } from "./services/interrupted-jobs.js";
 
 async function main() {
   const config = loadDatasetConfig();
@@ -15,7 +16,9 @@ async function main() {
     entities,
     migrations,
   });
-  const services = createDatasetServices(config);
+  const services = createDatasetServices(config, logger);
+  const interrupted = await failInterruptedJobs(orm.em.fork());
+  if (interrupted) logger.warn({ jobs: interrupted }, "marked jobs interrupted by the last shutdown as failed");
   const subgraph = await startSubgraph({
     ...schemaOptions,
     name: "dataset",
@@ -25,6 +28,10 @@ async function main() {
     logger,
     services,
     readiness: [{ name: "object store", check: () => services.store.ping() }],
+    // Let running catalog refreshes and statistics jobs settle before the database closes.
+    onClose: async () => {
+      await Promise.all([services.dataSources.idle(), services.datasets.idle()]);
+    },
   });
   closeOnSignals(() => subgraph.close(), logger);
 }

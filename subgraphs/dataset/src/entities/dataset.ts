@@ -1,8 +1,8 @@
 import { BigIntType, Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from "@mikro-orm/core";
 import { randomUUID } from "node:crypto";
 import { GraphQLDateTime } from "graphql-scalars";
-import { Directive, Field, Float, ID, ObjectType, registerEnumType } from "type-graphql";
-import type { ColumnSpec, ColumnType } from "../services/infer-schema.js";
+import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { ColumnSpec, ColumnType, CsvDialect } from "../services/infer-schema.js";
 import { tableNameOf } from "../services/table-name.js";
 
 export enum DatasetFormat {
@@ -35,7 +35,17 @@ export class DatasetColumn implements ColumnSpec {
 @ObjectType()
 @Directive('@key(fields: "id")')
 export class Dataset {
-  [OptionalProps]?: "createdAt" | "updatedAt" | "deletedAt" | "description" | "tags" | "columns" | "tableName";
+  [OptionalProps]?:
+    | "createdAt"
+    | "updatedAt"
+    | "deletedAt"
+    | "description"
+    | "tags"
+    | "columns"
+    | "tableName"
+    | "dataSourceId"
+    | "csv"
+    | "currentVersion";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)
@@ -50,8 +60,26 @@ export class Dataset {
   description?: string | null;
 
   @Property({ type: "string", length: 1024 })
-  @Field({ description: "Where the data lives: a key in the platform's object store" })
+  @Field({
+    description:
+      "Where the current version's data lives: a key in the platform's object store, or s3://bucket/key in the " +
+      "S3 data source `dataSourceId`",
+  })
   storagePath: string;
+
+  /** The S3 data source holding `storagePath` when it is an `s3://` path; null for the platform's own store. */
+  @Property({ type: "string", length: 36, nullable: true })
+  @Field(() => ID, { nullable: true, description: "The S3 data source of an s3:// storagePath" })
+  dataSourceId?: string | null;
+
+  /** How the current version's CSV file is written (encoding, delimiter, quote, header); null for other formats. */
+  @Property({ type: "json", nullable: true })
+  csv?: CsvDialect | null;
+
+  /** The number of the newest version, which `storagePath`, `format`, `columns` and `sizeBytes` describe. */
+  @Property({ type: "integer" })
+  @Field(() => Int, { description: "The number of the newest version; the dataset's fields describe it" })
+  currentVersion: number = 1;
 
   @Enum({ items: () => DatasetFormat })
   @Field(() => DatasetFormat)

@@ -8,6 +8,7 @@ import {
   Ctx,
   Field,
   FieldResolver,
+  Float,
   ID,
   InputType,
   Int,
@@ -16,8 +17,17 @@ import {
   Query,
   Resolver,
   Root,
+  registerEnumType,
 } from "type-graphql";
-import { Dataset, DatasetColumn, DatasetFormat } from "../entities/index.js";
+import {
+  Dataset,
+  DatasetColumn,
+  DatasetFormat,
+  DatasetStats,
+  DatasetStatsJob,
+  DatasetVersion,
+} from "../entities/index.js";
+import { SchemaChangeKind, type SchemaChange } from "../services/dataset-service.js";
 import type { ColumnSpec, ColumnType } from "../services/infer-schema.js";
 import type { DatasetServices } from "../services/index.js";
 import type { Row } from "../services/read-data.js";
@@ -44,7 +54,7 @@ export class DatasetConnection {
   totalCount: number;
 }
 
-/** The first rows of a dataset. `totalRows` is counted only when asked for, since it reads the whole file. */
+/** The first rows of a version of a dataset, with its row count. */
 @ObjectType()
 export class DataPreview {
   @Field(() => [DatasetColumn])
@@ -53,13 +63,52 @@ export class DataPreview {
   @Field(() => [GraphQLJSON], { description: "One object per row, keyed by column name, values typed" })
   rows: Row[];
 
-  /** The dataset previewed, for `totalRows`; not a GraphQL field. */
-  dataset: Dataset;
+  /** The version previewed, for `totalRows`; not a GraphQL field. */
+  version: DatasetVersion;
+}
+
+@ObjectType()
+class DatasetRowEdge {
+  @Field({ description: "The row's offset in the file" })
+  cursor: string;
+
+  @Field(() => GraphQLJSON, { description: "The row: column name → typed value" })
+  node: Row;
+}
+
+@ObjectType()
+export class DatasetRowConnection {
+  @Field(() => [DatasetRowEdge])
+  edges: DatasetRowEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Float, { nullable: true, description: "Rows in the version, when known" })
+  totalCount: number | null;
+}
+
+registerEnumType(SchemaChangeKind, { name: "DatasetSchemaChangeKind" });
+
+/** How one column differs between two versions. */
+@ObjectType()
+export class DatasetSchemaChange implements SchemaChange {
+  @Field()
+  column: string;
+
+  @Field(() => SchemaChangeKind)
+  kind: SchemaChangeKind;
+
+  @Field(() => DatasetColumn, { nullable: true, description: "The column in the older version; null when added" })
+  from: ColumnSpec | null;
+
+  @Field(() => DatasetColumn, { nullable: true, description: "The column in the newer version; null when removed" })
+  to: ColumnSpec | null;
 }
 
 @ArgsType()
 class DatasetsArgs {
-  @Field(() => String, { nullable: true, description: "Matches name and description" })
+  @Field(() => String, { nullable: true, description: "Matches name, description, tags and column names" })
   search?: string | null;
 
   @Field(() => [String], { nullable: true, description: "Datasets carrying all of these tags" })
@@ -95,14 +144,34 @@ export class RegisterDatasetInput {
   @Field(() => String, { nullable: true })
   description?: string | null;
 
-  @Field({ description: "The key of an uploaded file (createUploadUrl), e.g. uploads/<id>/sales.csv" })
+  @Field({
+    description: "The key of an uploaded file (createUploadUrl), e.g. uploads/<id>/sales.csv, or s3://bucket/key",
+  })
   storagePath: string;
+
+  @Field(() => ID, { nullable: true, description: "The S3 data source of an s3:// storagePath" })
+  dataSourceId?: string | null;
 
   @Field(() => DatasetFormat, { nullable: true, description: "Defaults to the one the file extension names" })
   format?: DatasetFormat | null;
 
   @Field(() => [String], { nullable: true })
   tags?: string[] | null;
+
+  @Field(() => [DatasetColumnInput], { nullable: true, description: "Inferred from the data when not given" })
+  columns?: DatasetColumnInput[] | null;
+}
+
+@InputType()
+export class CreateDatasetVersionInput {
+  @Field({ description: "An uploaded file's key, or s3://bucket/key with dataSourceId" })
+  storagePath: string;
+
+  @Field(() => ID, { nullable: true })
+  dataSourceId?: string | null;
+
+  @Field(() => DatasetFormat, { nullable: true, description: "Defaults to the one the file extension names" })
+  format?: DatasetFormat | null;
 
   @Field(() => [DatasetColumnInput], { nullable: true, description: "Inferred from the data when not given" })
   columns?: DatasetColumnInput[] | null;
@@ -118,7 +187,13 @@ export class UpdateDatasetInput {
 
   @Field(() => [String], { nullable: true })
   tags?: string[] | null;
+
+  @Field(() => [DatasetColumnInput], { nullable: true, description: "Corrects the current version's schema" })
+  columns?: DatasetColumnInput[] | null;
 }
+
+const withNullable = (columns: DatasetColumnInput[] | null | undefined) =>
+  columns?.map((c) => ({ ...c, nullable: c.nullable ?? undefined }));
 
 @Resolver(() => Dataset)
 export class DatasetResolver {
@@ -147,10 +222,48 @@ export class DatasetResolver {
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
     requireUser(caller);
-    return services.datasets.register(em, caller, {
+    return services.datasets.register(em, caller, { ...input, columns: withNullable(input.columns) });
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Dataset, { description: "Makes a new version from another file; the dataset then describes it" })
+  async createDatasetVersion(
+    @Arg("datasetId", () => ID) datasetId: string,
+    @Arg("input", () => CreateDatasetVersionInput) input: CreateDatasetVersionInput,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
+  ): Promise<Dataset> {
+    requireUser(caller);
+    return services.datasets.createVersion(em, caller, datasetId, {
       ...input,
-      columns: input.columns?.map((c) => ({ ...c, nullable: c.nullable ?? undefined })),
+      columns: withNullable(input.columns),
     });
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Dataset, { description: "Brings back a deleted dataset (its owner or an admin)" })
+  async restoreDataset(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
+  ): Promise<Dataset> {
+    return services.datasets.restore(em, caller, id);
+  }
+
+  @Authorized()
+  @Mutation(() => DatasetStatsJob, { description: "Starts computing statistics of the current version" })
+  async computeDatasetStats(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetStatsJob> {
+    return services.datasets.computeStats(em, caller, id);
+  }
+
+  @Authorized()
+  @Query(() => DatasetStatsJob, { nullable: true, description: "A statistics job, to poll its progress" })
+  async datasetStatsJob(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetStatsJob | null> {
+    return services.datasets.statsJob(em, id);
   }
 
   @Authorized("editor")
@@ -160,7 +273,7 @@ export class DatasetResolver {
     @Arg("input", () => UpdateDatasetInput) input: UpdateDatasetInput,
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
-    return services.datasets.update(em, caller, id, input);
+    return services.datasets.update(em, caller, id, { ...input, columns: withNullable(input.columns) });
   }
 
   @Authorized("editor")
@@ -176,9 +289,70 @@ export class DatasetResolver {
   async preview(
     @Root() dataset: Dataset,
     @Arg("limit", () => Int, { defaultValue: 20 }) limit: number,
-    @Ctx() { services }: SubgraphContext<DatasetServices>,
+    @Arg("version", () => Int, { nullable: true, description: "Defaults to the newest" }) version: number | null,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<DataPreview> {
-    return { ...(await services.datasets.preview(dataset, limit)), dataset };
+    return services.datasets.preview(em, caller, dataset, limit, version);
+  }
+
+  @FieldResolver(() => DatasetRowConnection, {
+    description: "Pages through every row (first: 1–1000, default 100); streamed, never loaded whole",
+  })
+  async rows(
+    @Root() dataset: Dataset,
+    @Arg("first", () => Int, { nullable: true }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("version", () => Int, { nullable: true, description: "Defaults to the newest" }) version: number | null,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetRowConnection> {
+    return services.datasets.rows(em, caller, dataset, { first, after, version });
+  }
+
+  @FieldResolver(() => [DatasetVersion], { description: "Every version, oldest first" })
+  async versions(
+    @Root() dataset: Dataset,
+    @Ctx() { em, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetVersion[]> {
+    return services.datasets.versions(em, dataset);
+  }
+
+  @FieldResolver(() => DatasetVersion, { nullable: true })
+  async version(
+    @Root() dataset: Dataset,
+    @Arg("number", () => Int) number: number,
+    @Ctx() { em, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetVersion | null> {
+    return services.datasets.version(em, dataset, number).catch(() => null);
+  }
+
+  @FieldResolver(() => [DatasetSchemaChange], { description: "How the schema changed from one version to another" })
+  async schemaChanges(
+    @Root() dataset: Dataset,
+    @Arg("from", () => Int) from: number,
+    @Arg("to", () => Int) to: number,
+    @Ctx() { em, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetSchemaChange[]> {
+    return services.datasets.schemaChanges(em, dataset, from, to);
+  }
+
+  @FieldResolver(() => DatasetStats, {
+    nullable: true,
+    description: "The newest statistics of the current version; null until computeDatasetStats has finished",
+  })
+  async stats(
+    @Root() dataset: Dataset,
+    @Ctx() { em, services }: SubgraphContext<DatasetServices>,
+  ): Promise<DatasetStats | null> {
+    const job = await services.datasets.stats(em, dataset);
+    return job?.stats ? { ...job.stats, computedAt: new Date(job.stats.computedAt) } : null;
+  }
+
+  @FieldResolver(() => String, { description: "A signed URL that downloads the current file for an hour" })
+  async downloadUrl(
+    @Root() dataset: Dataset,
+    @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
+  ): Promise<string> {
+    return services.datasets.downloadUrl(em, caller, dataset);
   }
 
   @FieldResolver(() => User, { nullable: true })
@@ -191,12 +365,9 @@ export class DatasetResolver {
 export class DataPreviewResolver {
   @FieldResolver(() => Int, {
     nullable: true,
-    description: "Rows in the whole file; null for files of 50 MB or more, which would take too long to count",
+    description: "Rows in the whole version (counted when it was registered); null when unknown",
   })
-  async totalRows(
-    @Root() preview: DataPreview,
-    @Ctx() { services }: SubgraphContext<DatasetServices>,
-  ): Promise<number | null> {
-    return services.datasets.totalRows(preview.dataset);
+  totalRows(@Root() preview: DataPreview, @Ctx() { services }: SubgraphContext<DatasetServices>): number | null {
+    return services.datasets.totalRows(preview.version);
   }
 }

@@ -1,6 +1,16 @@
-import { dialectOf, LocalObjectStore, objectStoreRoot, type ObjectStore } from "@ods/kit";
+import {
+  createModelClient,
+  createObjectStore,
+  dialectOf,
+  type Logger,
+  type ObjectStore,
+  type ObjectStoreConfig,
+} from "@ods/kit";
 import type { DatasetConfig } from "../config.js";
+import { AskService } from "./ask/ask-service.js";
+import { DataSourceService } from "./data-sources/index.js";
 import { DatasetService } from "./dataset-service.js";
+import { SqlService } from "./sql/run-sql.js";
 import { UploadService } from "./upload-service.js";
 
 /** The dataset subgraph's service layer, handed to resolvers through the context. */
@@ -8,16 +18,44 @@ export interface DatasetServices {
   datasets: DatasetService;
   uploads: UploadService;
   store: ObjectStore;
+  dataSources: DataSourceService;
+  sql: SqlService;
+  ask: AskService;
 }
 
 /** Builds the services from the configuration: the embedded object store and the upload signer. */
 export function createDatasetServices(
-  config: Pick<DatasetConfig, "ODS_DATA_DIR" | "ODS_DATABASE_URL" | "ODS_INTERNAL_SECRET" | "ODS_MAX_UPLOAD_BYTES">,
+  config: Pick<DatasetConfig, "ODS_DATA_DIR" | "ODS_DATABASE_URL" | "ODS_INTERNAL_SECRET" | "ODS_MAX_UPLOAD_BYTES"> &
+    Partial<Pick<DatasetConfig, "ODS_SECRET_KEY" | "ODS_MODEL_URL" | "ODS_TEXT_TO_SQL_MODEL">> &
+    Partial<ObjectStoreConfig>,
+  logger?: Logger,
 ): DatasetServices {
-  const store = new LocalObjectStore(objectStoreRoot(config.ODS_DATA_DIR));
+  // The platform's store: S3 when ODS_S3_ENDPOINT is set, else the local folder the gateway uploads into.
+  const store = createObjectStore({
+    ODS_S3_BUCKET: "ods",
+    ODS_S3_REGION: "us-east-1",
+    ...config,
+  } as ObjectStoreConfig);
+  const dataSources = new DataSourceService({
+    secretKey: config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET,
+    dataDir: config.ODS_DATA_DIR,
+  });
+  const datasets = new DatasetService(store, dialectOf(config.ODS_DATABASE_URL), {
+    s3Store: (em, caller, id, bucket) => dataSources.s3Store(em, caller, id, bucket),
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    logger,
+  });
+  const sql = new SqlService(datasets, dataSources);
+  const modelClient = createModelClient({
+    modelUrl: config.ODS_MODEL_URL ?? "http://127.0.0.1:4003",
+    internalSecret: config.ODS_INTERNAL_SECRET,
+  });
   return {
     store,
-    datasets: new DatasetService(store, dialectOf(config.ODS_DATABASE_URL)),
+    datasets,
     uploads: new UploadService(config.ODS_INTERNAL_SECRET, config.ODS_MAX_UPLOAD_BYTES),
+    dataSources,
+    sql,
+    ask: new AskService(sql, modelClient, config.ODS_TEXT_TO_SQL_MODEL ?? "builtin-offline"),
   };
 }

@@ -1,6 +1,11 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream";
-import { parse, type Options as CsvOptions } from "csv-parse";
+import { parse } from "csv-parse";
+import { InferError } from "./infer-error.js";
+import { jsonArrayRecords } from "./json-array.js";
+import { detectEncoding, toUtf8, type TextEncoding } from "./text-encoding.js";
+
+export { InferError };
 
 /** The column types a dataset's schema uses; SQL over datasets maps them to its own types. */
 export const COLUMN_TYPES = ["INTEGER", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP", "STRING"] as const;
@@ -13,8 +18,21 @@ export interface ColumnSpec {
   nullable: boolean;
 }
 
-/** The file formats inference reads. */
-export type ReadableFormat = "CSV" | "JSONL";
+/** The file formats read as a stream of text; Parquet is read through DuckDB (see parquet.ts). */
+export type ReadableFormat = "CSV" | "JSONL" | "JSON";
+
+/** How a CSV file is written: detected when it is registered, stored with it, and used by every reader. */
+export interface CsvDialect {
+  delimiter: string;
+  /** The quote character: `"` almost always, `'` for some exports. */
+  quote: string;
+  /** Whether the first record names the columns. */
+  header: boolean;
+  encoding: TextEncoding;
+}
+
+/** The dialect assumed for CSV files registered before dialects were detected. */
+export const DEFAULT_CSV_DIALECT: CsvDialect = { delimiter: ",", quote: '"', header: true, encoding: "utf-8" };
 
 export interface InferOptions {
   /** Stop after this many data rows. @defaultValue `1000` */
@@ -29,6 +47,8 @@ export interface InferredSchema {
   sampledRows: number;
   /** The CSV field delimiter that was detected (absent for JSONL). */
   delimiter?: string;
+  /** How the CSV file is written (absent for JSONL and JSON). */
+  csv?: CsvDialect;
 }
 
 /** The delimiters {@link detectDelimiter} chooses among, in order of preference when they score the same. */
@@ -195,31 +215,74 @@ export async function peek(source: Readable, bytes: number): Promise<{ head: Buf
   return { head, rest, ended };
 }
 
-/** How many bytes of the start of a CSV file delimiter detection looks at. */
+/** How many bytes of the start of a CSV file encoding, delimiter and quote detection look at. */
 const SNIFF_BYTES = 64 * 1024;
 
 /**
- * Streams the records of a CSV file as arrays of strings, the header first. Stop iterating at any time: the
- * source is destroyed, so only what was read is ever read.
+ * The quote character of a CSV sample: `'` when single-quoted fields (a `'` right after a delimiter or line
+ * start and right before one) outnumber double-quoted ones, else `"`.
+ */
+export function detectQuote(sample: string, delimiter: string): string {
+  const d = delimiter.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const count = (q: string) =>
+    sample.match(new RegExp(`(?:^|${d})${q}[^${q}\\n]*${q}(?=${d}|\\r?$)`, "gm"))?.length ?? 0;
+  return count("'") > count('"') ? "'" : '"';
+}
+
+/**
+ * Whether the first record of a CSV file is a header, judged against the types of the records after it: a
+ * column whose values are numbers, booleans or dates while the first record holds text there votes for a
+ * header, one where the first record fits the column's type votes against. With no typed column to judge by,
+ * the first record is a header when its fields are all filled and distinct (as names must be).
+ */
+export function detectHeader(first: string[], dataTypes: (ColumnType | undefined)[]): boolean {
+  let votes = 0;
+  first.forEach((field, i) => {
+    const type = dataTypes[i];
+    if (type === undefined || type === "STRING") return;
+    const own = field.trim() === "" ? undefined : typeOfText(field);
+    if (own === undefined) votes--;
+    else if (widenType(type, own) === type) votes--;
+    else votes++;
+  });
+  if (votes !== 0) return votes > 0;
+  const filled = first.map((f) => f.trim()).filter((f) => f !== "");
+  return filled.length === first.length && new Set(filled).size === filled.length;
+}
+
+/**
+ * Streams the records of a CSV file as arrays of strings, the header (if any) first. The encoding, delimiter
+ * and quote are detected from the start of the file unless `dialect` gives them; the header is not decided
+ * here (see {@link detectHeader}). Stop iterating at any time: the source is destroyed, so only what was read
+ * is ever read.
  *
- * @returns the detected delimiter and the records; `bytesRead()` is how far the parser has got.
+ * @returns the dialect and the records; `bytesRead()` is how far the parser has got (in UTF-8 bytes).
  */
 export async function csvRecords(
   source: Readable,
-  options: CsvOptions = {},
-): Promise<{ delimiter: string; records: AsyncIterable<string[]>; bytesRead: () => number }> {
-  const { head, rest, ended } = await peek(source, SNIFF_BYTES);
-  const delimiter = detectDelimiter(head.toString("utf8"), !ended);
+  dialect: Partial<CsvDialect> = {},
+): Promise<{ dialect: CsvDialect; records: AsyncIterable<string[]>; bytesRead: () => number }> {
+  const raw = await peek(source, SNIFF_BYTES);
+  const encoding = dialect.encoding ?? detectEncoding(raw.head, !raw.ended);
+  const text = encoding === "utf-8" ? raw.rest : toUtf8(raw.rest, encoding);
+  const { head, rest, ended } = encoding === "utf-8" ? raw : await peek(text, SNIFF_BYTES);
+  const sample = head.toString("utf8");
+  const delimiter = dialect.delimiter ?? detectDelimiter(sample, !ended);
+  const quote = dialect.quote ?? detectQuote(sample.replace(/^\uFEFF/, ""), delimiter);
   const parser = parse({
     delimiter,
+    quote,
     bom: true,
     skip_empty_lines: true,
     relax_column_count: true,
-    ...options,
   });
   // The callback form destroys every stream of the pipeline when one fails or when iteration stops early.
   pipeline(rest, parser, () => undefined);
-  return { delimiter, records: parser as AsyncIterable<string[]>, bytesRead: () => parser.info.bytes };
+  return {
+    dialect: { delimiter, quote, encoding, header: dialect.header ?? true },
+    records: parser as AsyncIterable<string[]>,
+    bytesRead: () => parser.info.bytes,
+  };
 }
 
 /**
@@ -270,14 +333,6 @@ function parseJsonLine(text: string, line: number): Record<string, unknown> | un
   return value as Record<string, unknown>;
 }
 
-/** The data cannot be read as the format says; the message says where and why. */
-export class InferError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InferError";
-  }
-}
-
 /** Running type and nullability of one column over the sampled rows. */
 class ColumnStats {
   type: ColumnType | undefined;
@@ -288,6 +343,28 @@ class ColumnStats {
     else this.type = widenType(this.type, type);
   }
 
+  /** This column (seen over one row) followed by `other` (seen over `rows` rows, or absent: all empty). */
+  merge(other: ColumnStats | undefined, rows: number): ColumnStats {
+    const merged = new ColumnStats();
+    merged.type = this.type;
+    merged.nullable = this.nullable;
+    if (!other) {
+      if (rows > 0) merged.nullable = true;
+      return merged;
+    }
+    if (other.type !== undefined) merged.type = widenType(merged.type, other.type);
+    merged.nullable ||= other.nullable;
+    return merged;
+  }
+
+  /** This column, with the rows before it counted as empty. */
+  withNulls(): ColumnStats {
+    const copy = new ColumnStats();
+    copy.type = this.type;
+    copy.nullable = true;
+    return copy;
+  }
+
   spec(name: string): ColumnSpec {
     // A column with no value in the sample can hold anything; STRING is the only type that cannot be wrong.
     return { name, type: this.type ?? "STRING", nullable: this.nullable || this.type === undefined };
@@ -295,38 +372,83 @@ class ColumnStats {
 }
 
 /**
- * Infers the columns of a CSV file from its header row and first rows.
+ * Infers the columns of a CSV file from its first rows, and how the file is written (encoding, delimiter, quote,
+ * whether the first record is a header).
  *
  * @remarks Streams: stops after `maxRows` data rows or `maxBytes` parsed, whichever comes first, and never
- * reads further. The delimiter is detected; a UTF-8 BOM is stripped; quoted fields may hold delimiters,
- * quotes and newlines.
+ * reads further. A BOM is stripped; quoted fields may hold delimiters, quotes and newlines. A file without a
+ * header gets columns `column_1`, `column_2`…
  */
-export async function inferCsvSchema(source: Readable, options: InferOptions = {}): Promise<InferredSchema> {
+export async function inferCsvSchema(
+  source: Readable,
+  options: InferOptions & { dialect?: Partial<CsvDialect> } = {},
+): Promise<InferredSchema> {
   const maxRows = options.maxRows ?? 1000;
   const maxBytes = options.maxBytes ?? 1024 * 1024;
-  const { delimiter, records, bytesRead } = await csvRecords(source);
-  let names: string[] | undefined;
+  const { dialect, records, bytesRead } = await csvRecords(source, options.dialect);
+  let first: string[] | undefined;
   let stats: ColumnStats[] = [];
   let rows = 0;
+  const see = (record: string[]) => {
+    while (stats.length < record.length) {
+      const column = new ColumnStats();
+      // Rows before this one had no field here.
+      if (rows > 0) column.nullable = true;
+      stats.push(column);
+    }
+    stats.forEach((column, i) => {
+      const value = record[i];
+      column.see(value === undefined || value.trim() === "" ? undefined : typeOfText(value));
+    });
+  };
   try {
     for await (const record of records) {
-      if (!names) {
-        names = uniqueHeaders(record);
-        stats = names.map(() => new ColumnStats());
+      if (!first) {
+        first = record;
         continue;
       }
+      see(record);
       rows++;
-      stats.forEach((column, i) => {
-        const value = record[i];
-        column.see(value === undefined || value.trim() === "" ? undefined : typeOfText(value));
-      });
       if (rows >= maxRows || bytesRead() >= maxBytes) break;
     }
   } catch (err) {
     throw new InferError(`the file is not valid CSV: ${(err as Error).message}`);
   }
-  if (!names) throw new InferError("the file is empty: a CSV dataset needs a header row");
-  return { columns: stats.map((s, i) => s.spec(names[i]!)), sampledRows: rows, delimiter };
+  if (!first) throw new InferError("the file is empty: a CSV dataset needs at least one record");
+  const header =
+    options.dialect?.header ??
+    (rows === 0 ||
+      detectHeader(
+        first,
+        stats.map((c) => c.type),
+      ));
+  let names: string[];
+  if (header) {
+    names = uniqueHeaders(first);
+    while (stats.length < names.length) stats.push(new ColumnStats());
+  } else {
+    // The first record is data: count it in, and name the columns by position.
+    const data = stats;
+    stats = [];
+    const sampled = rows;
+    rows = 0;
+    see(first);
+    stats = stats.map((column, i) => column.merge(data[i], sampled));
+    for (let i = stats.length; i < data.length; i++) stats.push(data[i]!.withNulls());
+    rows = sampled + 1;
+    names = stats.map((_, i) => `column_${i + 1}`);
+  }
+  if (header && names.length < stats.length) {
+    for (let i = names.length; i < stats.length; i++) names.push(`column_${i + 1}`);
+    names = uniqueHeaders(names);
+  }
+  const csv = { ...dialect, header };
+  return {
+    columns: stats.slice(0, names.length).map((s, i) => s.spec(names[i]!)),
+    sampledRows: rows,
+    delimiter: dialect.delimiter,
+    csv,
+  };
 }
 
 /**
@@ -334,15 +456,27 @@ export async function inferCsvSchema(source: Readable, options: InferOptions = {
  * appearance, typed like CSV values; a key missing from some objects or `null` in them is nullable.
  */
 export async function inferJsonlSchema(source: Readable, options: InferOptions = {}): Promise<InferredSchema> {
+  return inferJsonObjectsSchema(jsonlRecords(source), options, "JSONL");
+}
+
+/**
+ * Infers the columns of a JSON Lines file (`records` defaults to its lines) or of the objects of a JSON array
+ * file: the union of the keys of the first objects, in order of first appearance, typed like CSV values; a key
+ * missing from some objects or `null` in them is nullable.
+ */
+export async function inferJsonObjectsSchema(
+  records: AsyncIterable<{ record: Record<string, unknown>; bytes: number }>,
+  options: InferOptions,
+  what: string,
+): Promise<InferredSchema> {
   const maxRows = options.maxRows ?? 1000;
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   const stats = new Map<string, ColumnStats>();
   let rows = 0;
-  for await (const { record, bytes } of jsonlRecords(source)) {
+  for await (const { record, bytes } of records) {
     for (const key of Object.keys(record)) {
       if (!stats.has(key)) {
         const column = new ColumnStats();
-        // Rows before this one did not have the key.
         if (rows > 0) column.nullable = true;
         stats.set(key, column);
       }
@@ -354,11 +488,27 @@ export async function inferJsonlSchema(source: Readable, options: InferOptions =
     rows++;
     if (rows >= maxRows || bytes >= maxBytes) break;
   }
-  if (rows === 0) throw new InferError("the file is empty: a JSONL dataset needs at least one object");
+  if (rows === 0) throw new InferError(`the file is empty: a ${what} dataset needs at least one object`);
   return { columns: [...stats].map(([name, s]) => s.spec(name)), sampledRows: rows };
 }
 
-/** Infers the columns of a file in `format` from its start; see {@link inferCsvSchema} and {@link inferJsonlSchema}. */
-export function inferSchema(source: Readable, format: ReadableFormat, options?: InferOptions): Promise<InferredSchema> {
-  return format === "CSV" ? inferCsvSchema(source, options) : inferJsonlSchema(source, options);
+/**
+ * Infers the columns of a file in `format` from its start; see {@link inferCsvSchema} and
+ * {@link inferJsonlSchema}. JSON array files are read element by element, never whole.
+ */
+export async function inferSchema(
+  source: Readable,
+  format: ReadableFormat,
+  options: InferOptions & { dialect?: Partial<CsvDialect> } = {},
+): Promise<InferredSchema> {
+  if (format === "CSV") return inferCsvSchema(source, options);
+  if (format === "JSONL") return inferJsonlSchema(source, options);
+  return inferJsonObjectsSchema(jsonArrayRecords(await utf8Text(source)), options, "JSON");
+}
+
+/** A text stream converted to UTF-8 when its start shows another encoding (a UTF-16 BOM, or not UTF-8). */
+export async function utf8Text(source: Readable): Promise<Readable> {
+  const { head, rest, ended } = await peek(source, 4096);
+  const encoding = detectEncoding(head, !ended);
+  return encoding === "utf-8" ? rest : toUtf8(rest, encoding);
 }

@@ -1,0 +1,7 @@
+export {
+  DataSourceService,
+  registerDataSourceInput,
+  type DataSourceServiceOptions,
+  type ListDataSourcesArgs,
+} from "./data-source-service.js";
+export { parseConnection, parseDatabaseUrl, summarize, type Connection } from "./connection.js";
