@@ -19,12 +19,14 @@ import { loadDatasetConfig } from "../src/config.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
 import { createDatasetServices, type DatasetServices } from "../src/services/index.js";
+import { testDatabase, type TestDatabase } from "../../../test/support/database.js";
 
 const secret = "dataset-versions-test-secret-0123456789abc";
 const editor: Caller = { userId: "11111111-1111-4111-8111-111111111111", roles: ["editor"] };
 const other: Caller = { userId: "22222222-2222-4222-8222-222222222222", roles: ["editor"] };
 
 let dir: string;
+let db: TestDatabase | undefined;
 let objects: string;
 let services: DatasetServices;
 let subgraph: RunningSubgraph;
@@ -65,9 +67,15 @@ async function register(input: Record<string, unknown>) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ods-dataset-v-"));
-  const config = loadDatasetConfig({ ODS_INTERNAL_SECRET: secret, ODS_DATA_DIR: dir, ODS_LOG_LEVEL: "silent" });
+  db = await testDatabase();
+  const config = loadDatasetConfig({
+    ODS_INTERNAL_SECRET: secret,
+    ODS_DATA_DIR: dir,
+    ODS_LOG_LEVEL: "silent",
+    ODS_DATABASE_URL: db.databaseUrl,
+  });
   objects = objectStoreRoot(dir);
-  orm = await openDatabase({ name: "dataset", dataDir: dir, entities, migrations });
+  orm = await openDatabase({ name: "dataset", dataDir: dir, databaseUrl: db.databaseUrl, entities, migrations });
   services = createDatasetServices(config);
   subgraph = await startSubgraph({
     ...schemaOptions,
@@ -83,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.datasets.idle();
   await subgraph?.close();
+  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

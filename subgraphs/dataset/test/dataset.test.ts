@@ -20,6 +20,7 @@ import { loadDatasetConfig } from "../src/config.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
 import { createDatasetServices } from "../src/services/index.js";
+import { testDatabase, type TestDatabase } from "../../../test/support/database.js";
 
 const secret = "dataset-integration-test-secret-0123456789";
 const editor: Caller = { userId: "11111111-1111-4111-8111-111111111111", roles: ["editor"] };
@@ -28,6 +29,7 @@ const viewer: Caller = { userId: "33333333-3333-4333-8333-333333333333", roles: 
 const anonymous: Caller = { roles: [] };
 
 let dir: string;
+let db: TestDatabase | undefined;
 let objects: string;
 let subgraph: RunningSubgraph;
 
@@ -113,10 +115,22 @@ const SALES_CSV = [
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ods-dataset-"));
-  const config = loadDatasetConfig({ ODS_INTERNAL_SECRET: secret, ODS_DATA_DIR: dir, ODS_LOG_LEVEL: "silent" });
+  db = await testDatabase();
+  const config = loadDatasetConfig({
+    ODS_INTERNAL_SECRET: secret,
+    ODS_DATA_DIR: dir,
+    ODS_LOG_LEVEL: "silent",
+    ODS_DATABASE_URL: db.databaseUrl,
+  });
   objects = objectStoreRoot(config.ODS_DATA_DIR);
   const logger = createLogger("dataset", config.ODS_LOG_LEVEL);
-  const orm = await openDatabase({ name: "dataset", dataDir: config.ODS_DATA_DIR, entities, migrations });
+  const orm = await openDatabase({
+    name: "dataset",
+    dataDir: config.ODS_DATA_DIR,
+    databaseUrl: db.databaseUrl,
+    entities,
+    migrations,
+  });
   subgraph = await startSubgraph({
     ...schemaOptions,
     name: "dataset",
@@ -131,6 +145,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await subgraph?.close();
+  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

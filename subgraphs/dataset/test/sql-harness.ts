@@ -18,6 +18,7 @@ import { loadDatasetConfig } from "../src/config.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
 import { createDatasetServices } from "../src/services/index.js";
+import { testDatabase } from "../../../test/support/database.js";
 
 export const secret = "dataset-sql-integration-secret-0123456789";
 export const alice: Caller = { userId: "11111111-1111-4111-8111-aaaaaaaaaaaa", roles: ["editor"] };
@@ -45,9 +46,22 @@ export interface Harness {
 /** A fresh subgraph with its own data folder; `env` adds configuration (e.g. ODS_MODEL_URL). */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "ods-dataset-sql-"));
-  const config = loadDatasetConfig({ ODS_INTERNAL_SECRET: secret, ODS_DATA_DIR: dir, ODS_LOG_LEVEL: "silent", ...env });
+  const db = await testDatabase();
+  const config = loadDatasetConfig({
+    ODS_INTERNAL_SECRET: secret,
+    ODS_DATA_DIR: dir,
+    ODS_LOG_LEVEL: "silent",
+    ODS_DATABASE_URL: db.databaseUrl,
+    ...env,
+  });
   const objects = objectStoreRoot(config.ODS_DATA_DIR);
-  const orm = await openDatabase({ name: "dataset", dataDir: config.ODS_DATA_DIR, entities, migrations });
+  const orm = await openDatabase({
+    name: "dataset",
+    dataDir: config.ODS_DATA_DIR,
+    databaseUrl: db.databaseUrl,
+    entities,
+    migrations,
+  });
   const subgraph = await startSubgraph({
     ...schemaOptions,
     name: "dataset",
@@ -79,6 +93,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     async close() {
       await subgraph.close();
+      await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
   };

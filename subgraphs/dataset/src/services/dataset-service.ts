@@ -216,13 +216,14 @@ export class DatasetService {
       // wildcards so a search for "50%" finds that text and not everything starting with "50". Tags and column
       // names are searched in the JSON text of their columns, which holds them as quoted strings.
       const like = `%${search.toLowerCase().replace(/[!%_]/g, "!$&")}%`;
-      const matches = (column: string) => raw((a) => `lower(${a}.${column}) like ? escape '!'`, [like]);
-      const text = (column: string) => (this.dialect === "postgresql" ? `cast(${column} as text)` : column);
+      // PostgreSQL's json has no lower(): read it as text first.
+      const asText = (column: string) => (this.dialect === "postgresql" ? `cast(${column} as text)` : column);
+      const matches = (column: string) => raw((a) => `lower(${asText(`${a}.${column}`)}) like ? escape '!'`, [like]);
       and.push({
         $or: [
           { [matches("name")]: [] },
           { [matches("description")]: [] },
-          { [matches(text("tags"))]: [] },
+          { [matches("tags")]: [] },
           { [this.columnNameMatch(like)]: [] },
         ],
       });
