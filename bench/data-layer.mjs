@@ -91,7 +91,7 @@ try {
   const runSql = (datasetIds, sql) =>
     gql(
       "mutation($input: RunSqlInput!) { runSql(input: $input) { rows elapsedMs } }",
-      { input: { datasetIds, sql, timeoutMs: 600000 } },
+      { input: { datasetIds, sql, timeoutMs: 120000 } },
       token,
     );
 
