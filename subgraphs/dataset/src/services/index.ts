@@ -53,7 +53,7 @@ export function createDatasetServices(
   return {
     store,
     datasets,
-    uploads: new UploadService(config.ODS_INTERNAL_SECRET, config.ODS_MAX_UPLOAD_BYTES),
+    uploads: new UploadService(config.ODS_INTERNAL_SECRET, config.ODS_MAX_UPLOAD_BYTES, store),
     dataSources,
     sql,
     ask: new AskService(sql, modelClient, config.ODS_TEXT_TO_SQL_MODEL ?? "builtin-offline"),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { parseInput, signUploadToken } from "@ods/kit";
+import { parseInput, signUploadToken, type ObjectStore } from "@ods/kit";
 import { z } from "zod";
 
 /** Where and how to send a file's bytes; `key` is then passed as a dataset's `storagePath`. */
@@ -29,13 +29,17 @@ export function sanitiseFileName(fileName: string): string {
   return ext ? `${stem.slice(0, 150)}.${ext.slice(0, 16)}` : stem.slice(0, 150);
 }
 
-/** Hands out signed upload URLs for the gateway's `PUT /objects/upload/<token>` route. */
+/**
+ * Hands out upload URLs: a presigned PUT straight to S3/MinIO when the platform's store is one, otherwise a signed
+ * URL for the gateway's `PUT /objects/upload/<token>` route, which streams into the local store.
+ */
 export class UploadService {
   private readonly input: z.ZodType<{ fileName: string; contentType: string; size: number }>;
 
   constructor(
     private readonly internalSecret: string,
     readonly maxUploadBytes: number,
+    private readonly store?: ObjectStore,
   ) {
     this.input = z.object({
       fileName: z.string().trim().min(1, "must not be empty").max(255, "must be at most 255 characters"),
@@ -56,12 +60,23 @@ export class UploadService {
   /**
    * Grants one upload of at most `size` bytes to a fresh key `uploads/<uuid>/<sanitised file name>`.
    *
-   * @remarks The URL is relative to the gateway, which verifies the token and streams the body into the object
-   * store, so the same answer works whatever host name the client reached the gateway by.
+   * @remarks With S3/MinIO the bytes go straight to the bucket (a presigned PUT cannot cap the size: the bucket's
+   * own quota and policies apply there). Otherwise the URL is relative to the gateway, which
+   * verifies the token, enforces the size and streams the body into the local store, so the same answer works
+   * whatever host name the client reached the gateway by.
    */
   async createUploadUrl(input: { fileName: string; contentType: string; size: number }): Promise<UploadTargetData> {
     const data = parseInput(this.input, input);
     const key = `uploads/${randomUUID()}/${sanitiseFileName(data.fileName)}`;
+    if (this.store?.presignedPutUrl) {
+      return {
+        url: await this.store.presignedPutUrl(key, UPLOAD_URL_TTL_SECONDS),
+        method: "PUT",
+        headers: { "content-type": data.contentType },
+        key,
+        expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000),
+      };
+    }
     const { token, expiresAt } = await signUploadToken(
       this.internalSecret,
       { key, size: data.size, contentType: data.contentType },
