@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { Directive, Field, ObjectType } from "type-graphql";
+import { ArgsType, Directive, Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { badInput } from "./errors.js";
 
 /** Relay page info; every subgraph declares it, so it is shareable in the supergraph. */
@@ -17,6 +17,51 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor?: string | null;
+}
+
+/**
+ * The Relay connection type of a node type: `<name>Edge { cursor node }` and the fields of `<name>Connection`
+ * (`edges`, `pageInfo`, `totalCount`). Extend it so the connection keeps its own name and TSDoc:
+ *
+ * @example
+ * ```ts
+ * @ObjectType()
+ * export class ConversationConnection extends connectionType(() => Conversation, "Conversation") {}
+ * ```
+ */
+export function connectionType<T extends object>(node: () => ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field({ description: "Pass as `after` to read the rows after this one" })
+    cursor: string;
+
+    @Field(node)
+    node: T;
+  }
+
+  // Abstract and never a field's type, so type-graphql emits only the decorated subclasses, which inherit these.
+  @ObjectType()
+  abstract class Connection {
+    @Field(() => [Edge])
+    edges: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo: PageInfo;
+
+    @Field(() => Int)
+    totalCount: number;
+  }
+  return Connection;
+}
+
+/** `first` and `after`, the arguments of every list; extend it with the list's own filters. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: "How many to return: 1–100, default 20" })
+  first?: number;
+
+  @Field(() => String, { nullable: true, description: "An `endCursor` from the previous page" })
+  after?: string;
 }
 
 /** Opaque cursors: base64url of the position, so clients never build them by hand. */

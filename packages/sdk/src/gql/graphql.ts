@@ -23,10 +23,11 @@ export type MessageStatus =
   | 'STOPPED'
   | 'STREAMING';
 
-/** CHAT: /v1/chat/completions; EMBEDDING: /v1/embeddings */
+/** CHAT: /v1/chat/completions; EMBEDDING: /v1/embeddings; RERANK: /v1/rerank */
 export type ModelKind =
   | 'CHAT'
-  | 'EMBEDDING';
+  | 'EMBEDDING'
+  | 'RERANK';
 
 /** BUILTIN: shipped offline models; OPENAI_COMPATIBLE: vLLM, Ollama, OpenAI, TEI or anything speaking /v1 */
 export type ModelProvider =

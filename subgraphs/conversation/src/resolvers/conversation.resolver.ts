@@ -1,4 +1,4 @@
-import { PageInfo, type SubgraphContext } from "@ods/kit";
+import { type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -24,25 +24,7 @@ import type { ConversationServices } from "../services/index.js";
 type Ctx = SubgraphContext<ConversationServices>;
 
 @ObjectType()
-class ConversationEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Conversation)
-  node: Conversation;
-}
-
-@ObjectType()
-export class ConversationConnection {
-  @Field(() => [ConversationEdge])
-  edges: ConversationEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class ConversationConnection extends connectionType(() => Conversation, "Conversation") {}
 
 @ArgsType()
 class ConversationsArgs {

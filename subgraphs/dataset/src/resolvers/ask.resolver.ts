@@ -1,4 +1,4 @@
-import { PageInfo, type SubgraphContext } from "@ods/kit";
+import { type SubgraphContext, connectionType } from "@ods/kit";
 import {
   Arg,
   Args,
@@ -64,25 +64,7 @@ export class TextToSqlResult implements TextToSql {
 }
 
 @ObjectType()
-class AskHistoryEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => AskHistoryEntry)
-  node: AskHistoryEntry;
-}
-
-@ObjectType()
-export class AskHistoryConnection {
-  @Field(() => [AskHistoryEdge])
-  edges: AskHistoryEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class AskHistoryConnection extends connectionType(() => AskHistoryEntry, "AskHistory") {}
 
 @ArgsType()
 class AskHistoryArgs {

@@ -1,4 +1,4 @@
-import { PageInfo, requireUser, type SubgraphContext } from "@ods/kit";
+import { requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -24,25 +24,7 @@ import { User } from "../user.stub.js";
 type Context = SubgraphContext<DatasetServices>;
 
 @ObjectType()
-class DataSourceEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => DataSource)
-  node: DataSource;
-}
-
-@ObjectType()
-export class DataSourceConnection {
-  @Field(() => [DataSourceEdge])
-  edges: DataSourceEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class DataSourceConnection extends connectionType(() => DataSource, "DataSource") {}
 
 @ArgsType()
 class DataSourcesArgs {

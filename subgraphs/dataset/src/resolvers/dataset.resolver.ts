@@ -1,4 +1,4 @@
-import { PageInfo, requireUser, type SubgraphContext } from "@ods/kit";
+import { PageInfo, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -34,25 +34,7 @@ import type { Row } from "../services/read-data.js";
 import { User } from "../user.stub.js";
 
 @ObjectType()
-class DatasetEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Dataset)
-  node: Dataset;
-}
-
-@ObjectType()
-export class DatasetConnection {
-  @Field(() => [DatasetEdge])
-  edges: DatasetEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class DatasetConnection extends connectionType(() => Dataset, "Dataset") {}
 
 /** The first rows of a version of a dataset, with its row count. */
 @ObjectType()

@@ -7,45 +7,20 @@ import {
   Ctx,
   Field,
   InputType,
-  Int,
   Mutation,
   ObjectType,
   Query,
   Resolver,
 } from "type-graphql";
-import { PageInfo } from "@ods/kit";
+import { connectionType, PageArgs } from "@ods/kit";
 import { User, UserRole } from "../entities/index.js";
 import type { IdentityServices } from "../services/index.js";
 
 @ObjectType()
-class UserEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => User)
-  node: User;
-}
-
-@ObjectType()
-export class UserConnection {
-  @Field(() => [UserEdge])
-  edges: UserEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class UserConnection extends connectionType(() => User, "User") {}
 
 @ArgsType()
-class UsersArgs {
-  @Field(() => Int, { nullable: true })
-  first?: number;
-
-  @Field(() => String, { nullable: true })
-  after?: string;
-
+class UsersArgs extends PageArgs {
   @Field(() => String, { nullable: true })
   search?: string;
 }

@@ -1,4 +1,4 @@
-import { PageInfo, type SubgraphContext } from "@ods/kit";
+import { type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -20,26 +20,8 @@ import { Execution, ExecutionStatus, NodeRun, Workflow } from "../entities/index
 import type { WorkflowServices } from "../services/index.js";
 import { loaders } from "./loaders.js";
 
-@ObjectType("ExecutionEdge")
-class ExecutionConnectionEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Execution)
-  node: Execution;
-}
-
 @ObjectType()
-export class ExecutionConnection {
-  @Field(() => [ExecutionConnectionEdge])
-  edges: ExecutionConnectionEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class ExecutionConnection extends connectionType(() => Execution, "Execution") {}
 
 @ArgsType()
 class ExecutionsArgs {

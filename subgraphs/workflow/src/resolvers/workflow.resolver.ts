@@ -1,4 +1,4 @@
-import { PageInfo, type SubgraphContext } from "@ods/kit";
+import { type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -21,26 +21,8 @@ import { Execution, User, Workflow } from "../entities/index.js";
 import type { WorkflowServices } from "../services/index.js";
 import { loaders } from "./loaders.js";
 
-@ObjectType("WorkflowEdge", { description: "A Relay connection edge (not an edge of the workflow graph)." })
-class WorkflowConnectionEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Workflow)
-  node: Workflow;
-}
-
 @ObjectType()
-export class WorkflowConnection {
-  @Field(() => [WorkflowConnectionEdge])
-  edges: WorkflowConnectionEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class WorkflowConnection extends connectionType(() => Workflow, "Workflow") {}
 
 @ArgsType()
 class WorkflowsArgs {
