@@ -55,7 +55,16 @@ export function openAiRoutes(options: {
       return;
     }
     res.status(upstream.status);
-    for (const header of ["content-type", "cache-control", "x-accel-buffering", "retry-after"]) {
+    for (const header of [
+      "content-type",
+      "content-disposition",
+      "cache-control",
+      "x-accel-buffering",
+      "retry-after",
+      "retry-after-ms",
+      "ratelimit",
+      "ratelimit-policy",
+    ]) {
       const value = upstream.headers.get(header);
       if (value) res.setHeader(header, value);
     }
