@@ -1,11 +1,17 @@
 import type { MikroORM } from "@mikro-orm/core";
 import { INTERNAL_TOKEN_HEADER, requestScope, verifyInternalToken, type Caller, type Logger } from "@ods/kit";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import type { ChatCompletionChunk } from "openai/resources/index.js";
 import type { ZodError } from "zod";
-import { ModelKind } from "./entities/index.js";
+import { ModelKind, type Model } from "./entities/index.js";
 import { ApiError, invalidRequest, unauthorized } from "./services/api-error.js";
-import { chatRequest, embeddingRequest } from "./services/inference-service.js";
+import { chatRequest, embeddingRequest, type ChatRequest } from "./services/inference-service.js";
+import { rerankRequest } from "./services/rerank.js";
 import type { ModelServices } from "./services/index.js";
+import { usageCsv, type CallEndResult, type CallTracker } from "./services/usage/index.js";
+import { chatPromptTokens, chatReserve, chunkText, completionText, reportedUsage } from "./services/usage/estimate.js";
+import { usageCsvQuery } from "./services/usage/query.js";
+import { countTokens } from "./services/text.js";
 
 /**
  * Mounts the OpenAI-compatible API at `/v1`: `GET /v1/models`, `POST /v1/chat/completions` (with `stream: true`
@@ -41,19 +47,43 @@ export function mountOpenAIRoutes(
     // await, or a client gone during the lookup would still start an upstream call nobody reads.
     const controller = new AbortController();
     res.on("close", () => controller.abort());
-    const body = parseBody(chatRequest, req.body);
+    const body = await withPromptTemplate(deps, parseBody(chatRequest, req.body));
     const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.CHAT);
     if (controller.signal.aborted) return;
+    const promptTokens = chatPromptTokens(body);
+    const tracker = await admit(deps, res, model, "chat", promptTokens, chatReserve(body, model, promptTokens));
 
     if (!body.stream) {
-      const completion = await inference.chat(model, body, controller.signal);
-      if (!res.writableEnded && !controller.signal.aborted) res.json(completion);
+      await metered(tracker, controller.signal, async () => {
+        const completion = await inference.chat(model, body, controller.signal, tracker);
+        tracker.route.firstToken();
+        tracker.route.text(completionText(completion));
+        tracker.route.end({ status: "ok", usage: reportedUsage(completion.usage) });
+        if (!res.writableEnded && !controller.signal.aborted) res.json(completion);
+      });
       return;
     }
 
-    const chunks = inference.chatStream(model, body, controller.signal);
+    const chunks = inference.chatStream(model, body, controller.signal, tracker);
+    // The route sees what reaches the client; the tracker uses it only where the service reported nothing.
+    let usageSeen: CallEndResult["usage"];
+    const observe = (chunk: ChatCompletionChunk) => {
+      const text = chunkText(chunk);
+      if (text) {
+        tracker.route.firstToken();
+        tracker.route.text(text);
+      }
+      usageSeen = reportedUsage(chunk.usage) ?? usageSeen;
+    };
     // The first chunk decides the status: a failure before it is still a plain JSON error.
-    const first = await chunks.next();
+    let first: IteratorResult<ChatCompletionChunk>;
+    try {
+      first = await chunks.next();
+    } catch (err) {
+      tracker.route.end(failure(err, controller.signal));
+      await tracker.finish();
+      throw err;
+    }
     res.status(200);
     res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
     res.setHeader("Cache-Control", "no-cache");
@@ -62,18 +92,25 @@ export function mountOpenAIRoutes(
     res.flushHeaders();
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
     try {
-      if (!first.done) send(first.value);
+      if (!first.done) {
+        observe(first.value);
+        send(first.value);
+      }
       for await (const chunk of chunks) {
         if (controller.signal.aborted) break;
+        observe(chunk);
         send(chunk);
       }
       if (!controller.signal.aborted) res.write("data: [DONE]\n\n");
+      tracker.route.end(controller.signal.aborted ? { status: "cancelled" } : { status: "ok", usage: usageSeen });
     } catch (err) {
+      tracker.route.end(failure(err, controller.signal));
       // The stream has started, so the status is sent: report the failure as an event and end, never hang.
       const apiError = toApiError(err, deps.logger);
       if (!controller.signal.aborted) send(apiError.body());
     } finally {
       res.end();
+      await tracker.finish();
     }
   });
 
@@ -83,8 +120,51 @@ export function mountOpenAIRoutes(
     const body = parseBody(embeddingRequest, req.body);
     const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.EMBEDDING);
     if (controller.signal.aborted) return;
-    const result = await inference.embed(model, body, controller.signal);
-    if (!res.writableEnded && !controller.signal.aborted) res.json(result);
+    const inputs = typeof body.input === "string" ? [body.input] : body.input;
+    const promptTokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+    const tracker = await admit(deps, res, model, "embeddings", promptTokens, promptTokens);
+    await metered(tracker, controller.signal, async () => {
+      const result = await inference.embed(model, body, controller.signal, tracker);
+      tracker.route.firstToken();
+      tracker.route.end({ status: "ok", usage: reportedUsage(result.usage) ?? { promptTokens, completionTokens: 0 } });
+      if (!res.writableEnded && !controller.signal.aborted) res.json(result);
+    });
+  });
+
+  router.post("/rerank", async (req, res) => {
+    const controller = new AbortController();
+    res.on("close", () => controller.abort());
+    const body = parseBody(rerankRequest, req.body);
+    const model = await inference.resolve(deps.orm.em.fork(), body.model, ModelKind.RERANK);
+    if (controller.signal.aborted) return;
+    const texts = body.documents.map((d) => (typeof d === "string" ? d : d.text));
+    const promptTokens = texts.reduce((sum, text) => sum + countTokens(text) + countTokens(body.query), 0);
+    const tracker = await admit(deps, res, model, "rerank", promptTokens, promptTokens);
+    await metered(tracker, controller.signal, async () => {
+      const result = await inference.rerank(model, body, controller.signal, tracker);
+      tracker.route.firstToken();
+      tracker.route.end({ status: "ok", usage: reportedUsage(result.usage) ?? { promptTokens, completionTokens: 0 } });
+      if (!res.writableEnded && !controller.signal.aborted) res.json(result);
+    });
+  });
+
+  router.get("/usage.csv", async (req, res) => {
+    const caller = res.locals.caller as Caller;
+    const query = parseBody(usageCsvQuery, req.query);
+    const admin = caller.roles.includes("admin");
+    if (!admin && !caller.userId) {
+      throw new ApiError(403, "Only users and admins can export usage", "invalid_request_error", "permission_denied");
+    }
+    const groups = await deps.services.usage.report(deps.orm.em.fork(), {
+      ...query,
+      // Admins export everyone's usage; everybody else only their own.
+      userId: admin ? null : caller.userId,
+    });
+    res
+      .status(200)
+      .set("Content-Type", "text/csv; charset=utf-8")
+      .set("Content-Disposition", 'attachment; filename="usage.csv"')
+      .send(usageCsv(groups, query.groupBy));
   });
 
   router.use((req, _res, next) => {
@@ -102,6 +182,55 @@ export function mountOpenAIRoutes(
   });
 
   app.use("/v1", router);
+}
+
+/**
+ * Applies the `prompt_template` extension: the rendered template becomes the first message (role `system`), and
+ * the extension itself is dropped so that nothing upstream ever sees it.
+ */
+async function withPromptTemplate(
+  deps: { orm: MikroORM; services: ModelServices },
+  body: ChatRequest,
+): Promise<ChatRequest> {
+  const { prompt_template: ref, ...rest } = body;
+  if (!ref) return rest;
+  const system = await deps.services.templates.renderForChat(deps.orm.em.fork(), ref);
+  return { ...rest, messages: [{ role: "system", content: system }, ...rest.messages] };
+}
+
+/**
+ * The request entry of a model call: the caller's and the model's limits (a 429 before anything is dispatched
+ * or charged), then the tracker that the inference service and the route report the call to.
+ */
+async function admit(
+  deps: { services: ModelServices },
+  res: Response,
+  model: Model,
+  operation: string,
+  promptTokens: number,
+  reserveTokens: number,
+): Promise<CallTracker> {
+  const caller = res.locals.caller as Caller;
+  const reservation = await deps.services.limits.reserve(caller, model, reserveTokens);
+  return deps.services.usage.track({ caller, model, operation, promptTokens, reservation });
+}
+
+/** Runs a non-streamed call, telling `tracker` how it failed if it did, and finishing it either way. */
+async function metered(tracker: CallTracker, signal: AbortSignal, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    tracker.route.end(failure(err, signal));
+    throw err;
+  } finally {
+    await tracker.finish();
+  }
+}
+
+/** How a failed call ended, for usage: "cancelled" when the client went away, else the error's OpenAI code. */
+function failure(err: unknown, signal: AbortSignal): CallEndResult {
+  if (signal.aborted) return { status: "cancelled" };
+  return { status: "error", errorCode: err instanceof ApiError ? (err.code ?? err.type) : "internal_error" };
 }
 
 async function authenticate(req: Request, secret: string): Promise<Caller> {

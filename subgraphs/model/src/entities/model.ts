@@ -1,15 +1,16 @@
 import { Entity, OptionalProps, PrimaryKey, Property } from "@mikro-orm/core";
 import { randomUUID } from "node:crypto";
 import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
-import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 
 export enum ModelKind {
   CHAT = "CHAT",
   EMBEDDING = "EMBEDDING",
+  RERANK = "RERANK",
 }
 registerEnumType(ModelKind, {
   name: "ModelKind",
-  description: "CHAT: /v1/chat/completions; EMBEDDING: /v1/embeddings",
+  description: "CHAT: /v1/chat/completions; EMBEDDING: /v1/embeddings; RERANK: /v1/rerank",
 });
 
 export enum ModelProvider {
@@ -24,6 +25,7 @@ registerEnumType(ModelProvider, {
 /** The fixed ids (and names) of the built-in models, upserted at every start. */
 export const BUILTIN_CHAT_ID = "builtin-offline";
 export const BUILTIN_EMBEDDER_ID = "builtin-embedder";
+export const BUILTIN_RERANKER_ID = "builtin-reranker";
 
 /**
  * A model clients can call by `name` through the OpenAI-compatible API. The upstream API key is stored
@@ -87,6 +89,22 @@ export class Model {
   @Property({ type: "string", length: 36, nullable: true, index: true })
   @Field(() => ID, { nullable: true, description: "Who registered the model; null for the built-ins" })
   ownerId?: string | null;
+
+  @Property({ type: "double", nullable: true })
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 prompt tokens, for usage costs" })
+  pricePer1kPrompt?: number | null;
+
+  @Property({ type: "double", nullable: true })
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 completion tokens, for usage costs" })
+  pricePer1kCompletion?: number | null;
+
+  /** Requests per minute over all callers of this model; null is unlimited (the `limits` field shows it). */
+  @Property({ type: "integer", nullable: true })
+  limitRequestsPerMinute?: number | null;
+
+  /** Prompt + completion tokens per day over all callers of this model; null is unlimited. */
+  @Property({ type: "integer", nullable: true })
+  limitTokensPerDay?: number | null;
 
   @Property({ type: "datetime" })
   @Field(() => GraphQLDateTime)

@@ -1,4 +1,4 @@
-import { PageInfo, requireUser, type SubgraphContext } from "@ods/kit";
+import { requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -9,6 +9,7 @@ import {
   Directive,
   Field,
   FieldResolver,
+  Float,
   ID,
   InputType,
   Int,
@@ -21,6 +22,8 @@ import {
 } from "type-graphql";
 import { Model, ModelKind, ModelProvider } from "../entities/index.js";
 import type { ModelServices } from "../services/index.js";
+import { ModelEndpointInput } from "./endpoint.resolver.js";
+import { ModelLimitsInput } from "./limits.types.js";
 import { ModelStatus } from "../services/model-service.js";
 
 registerEnumType(ModelStatus, {
@@ -37,25 +40,7 @@ export class User {
 }
 
 @ObjectType()
-class ModelEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Model)
-  node: Model;
-}
-
-@ObjectType()
-export class ModelConnection {
-  @Field(() => [ModelEdge])
-  edges: ModelEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class ModelConnection extends connectionType(() => Model, "Model") {}
 
 @ObjectType({ description: "The result of checkModel" })
 export class ModelHealth {
@@ -95,6 +80,12 @@ export class RegisterModelInput {
   @Field(() => ModelProvider, { nullable: true, description: "Defaults to OPENAI_COMPATIBLE (BUILTIN is reserved)" })
   provider?: ModelProvider | null;
 
+  @Field(() => [ModelEndpointInput], {
+    nullable: true,
+    description: "Upstreams to balance over, after baseUrl/apiKey (which stay the first); baseUrl may then be left out",
+  })
+  endpoints?: ModelEndpointInput[] | null;
+
   @Field(() => String, { nullable: true, description: "OpenAI-compatible base URL, e.g. http://host:8000/v1" })
   baseUrl?: string | null;
 
@@ -115,6 +106,15 @@ export class RegisterModelInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 prompt tokens, for usage costs" })
+  pricePer1kPrompt?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 completion tokens, for usage costs" })
+  pricePer1kCompletion?: number | null;
+
+  @Field(() => ModelLimitsInput, { nullable: true })
+  limits?: ModelLimitsInput | null;
 }
 
 @InputType({ description: "Fields left out stay as they are; null clears an optional field" })
@@ -145,6 +145,15 @@ export class UpdateModelInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 prompt tokens, for usage costs" })
+  pricePer1kPrompt?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "Price per 1,000 completion tokens, for usage costs" })
+  pricePer1kCompletion?: number | null;
+
+  @Field(() => ModelLimitsInput, { nullable: true })
+  limits?: ModelLimitsInput | null;
 }
 
 /** GraphQL input objects arrive as class instances whose absent fields are missing: keep only what was sent. */
@@ -206,7 +215,7 @@ export class ModelResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, services }: SubgraphContext<ModelServices>,
   ): Promise<ModelHealth> {
-    return services.models.check(em, id);
+    return services.health.checkModel(em, id);
   }
 
   @FieldResolver(() => User, { nullable: true, description: "Who registered the model; null for the built-ins" })

@@ -4,11 +4,15 @@ import type OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse } from "openai/resources/index.js";
 import { z } from "zod";
 import { BUILTIN_CHAT_ID, BUILTIN_EMBEDDER_ID, Model, ModelKind, ModelProvider } from "../entities/index.js";
-import { fromUpstream, invalidRequest, modelNotFound, upstreamFailed } from "./api-error.js";
+import { ApiError, fromUpstream, invalidRequest, modelNotFound, upstreamFailed } from "./api-error.js";
 import { builtinReply, streamPieces, type BuiltinMessage } from "./builtin-chat.js";
 import { BUILTIN_EMBEDDING_DIMENSIONS, embedText } from "./builtin-embedder.js";
 import { describeUpstreamError, type ModelService } from "./model-service.js";
+import { promptTemplateRef } from "./templates/template-service.js";
+import { rerank, type RerankRequest, type RerankResponse } from "./rerank.js";
+import type { EndpointRouter, Routed } from "./routing/router.js";
 import { countTokens } from "./text.js";
+import type { CallObserver } from "./usage/observer.js";
 
 const message = z
   .object({
@@ -45,6 +49,8 @@ export const chatRequest = z.object({
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   user: z.string().nullish(),
+  /** Extension: a prompt template rendered as the first system message (never sent upstream). */
+  prompt_template: promptTemplateRef.nullish(),
 });
 export type ChatRequest = z.infer<typeof chatRequest>;
 
@@ -82,6 +88,18 @@ const PASS_THROUGH = [
   "user",
 ] as const;
 
+/** How an error names a model's kind, and the route that serves it. */
+const KIND_USE: Record<ModelKind, string> = {
+  [ModelKind.CHAT]: "a chat model",
+  [ModelKind.EMBEDDING]: "an embedding model",
+  [ModelKind.RERANK]: "a rerank model",
+};
+const KIND_ROUTE: Record<ModelKind, string> = {
+  [ModelKind.CHAT]: "/v1/chat/completions",
+  [ModelKind.EMBEDDING]: "/v1/embeddings",
+  [ModelKind.RERANK]: "/v1/rerank",
+};
+
 export interface OpenAIModelList {
   object: "list";
   data: { id: string; object: "model"; created: number; owned_by: string }[];
@@ -97,8 +115,12 @@ export class InferenceService {
     private readonly options: {
       /** Pause between the built-in model's streamed words (ms). */
       tokenDelayMs: number;
-      /** Longest silence allowed from an upstream stream before it is abandoned (ms). */
+      /** Longest silence allowed from an upstream stream, and the deadline of a non-streamed call (ms). */
       upstreamTimeoutMs: number;
+      /** Deadline of one attempt at a stream: connecting and its first chunk (ms); then the next endpoint. */
+      firstTokenTimeoutMs: number;
+      /** Chooses the endpoint of each call, fails over and keeps the circuit breakers. */
+      router: EndpointRouter;
     },
   ) {}
 
@@ -122,99 +144,163 @@ export class InferenceService {
     if (!model) throw modelNotFound(ref);
     if (model.kind !== kind) {
       throw invalidRequest(
-        kind === ModelKind.CHAT
-          ? `The model '${model.name}' is an embedding model; call /v1/embeddings with it`
-          : `The model '${model.name}' is a chat model; call /v1/chat/completions with it`,
+        `The model '${model.name}' is ${KIND_USE[model.kind]}; call ${KIND_ROUTE[model.kind]} with it`,
         "model",
       );
     }
     return model;
   }
 
-  /** A whole chat completion (non-streaming). */
-  async chat(model: Model, request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletion> {
-    if (model.provider === ModelProvider.BUILTIN) {
-      const reply = this.builtin(model, request);
-      return {
-        id: `chatcmpl-${randomUUID()}`,
-        object: "chat.completion",
-        created: nowSeconds(),
-        model: model.name,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: reply.text, refusal: null },
-            finish_reason: reply.finishReason,
-            logprobs: null,
-          },
-        ],
-        usage: usage(reply.promptTokens, reply.completionTokens),
-      };
-    }
-    try {
-      const completion = await this.models
-        .client(model)
-        .chat.completions.create({ ...this.upstreamBody(model, request), stream: false }, { signal });
-      return { ...completion, model: model.name };
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw fromUpstream(model.name, err, describeUpstreamError);
-    }
+  /** A whole chat completion (non-streaming); `observer` sees the call (see {@link CallObserver}). */
+  async chat(
+    model: Model,
+    request: ChatRequest,
+    signal?: AbortSignal,
+    observer?: CallObserver,
+  ): Promise<ChatCompletion> {
+    return observed(observer, signal, async () => {
+      if (model.provider === ModelProvider.BUILTIN) {
+        const reply = this.builtin(model, request);
+        observer?.onStart({ modelId: model.id, endpoint: "builtin" });
+        observer?.onFirstToken();
+        const completion: ChatCompletion = {
+          id: `chatcmpl-${randomUUID()}`,
+          object: "chat.completion",
+          created: nowSeconds(),
+          model: model.name,
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: reply.text, refusal: null },
+              finish_reason: reply.finishReason,
+              logprobs: null,
+            },
+          ],
+          usage: usage(reply.promptTokens, reply.completionTokens),
+        };
+        return { value: completion, usage: fromOpenAIUsage(completion.usage) };
+      }
+      const body = { ...this.upstreamBody(model, request), stream: false as const };
+      // The whole answer is the first token of a non-streamed call, so its deadline is the long one.
+      const routed = await this.options.router.call(
+        model,
+        ({ client, signal: attempt }) => client.chat.completions.create(body, { signal: attempt }),
+        { timeoutMs: this.options.upstreamTimeoutMs, signal, observer },
+      );
+      routed.abort();
+      observer?.onFirstToken();
+      return { value: { ...routed.value, model: model.name }, usage: fromOpenAIUsage(routed.value.usage) };
+    });
   }
 
   /**
    * A streamed chat completion, chunk by chunk. Nothing is sent upstream until the first `next()`, and a failure
    * before the first chunk throws from that call, so the caller can still answer with a plain error status.
-   * Ends quietly when `signal` aborts (the client went away).
+   * Ends quietly when `signal` aborts (the client went away). Until the first chunk, a failing or silent
+   * endpoint is replaced by the next one; after it, a failure ends the stream with an error.
    */
-  async *chatStream(model: Model, request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
-    if (model.provider === ModelProvider.BUILTIN) {
-      yield* this.builtinStream(model, request, signal);
-    } else {
-      yield* this.upstreamStream(model, request, signal);
+  async *chatStream(
+    model: Model,
+    request: ChatRequest,
+    signal: AbortSignal,
+    observer?: CallObserver,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    let ended = false;
+    let seen: { promptTokens: number; completionTokens: number } | undefined;
+    let first = false;
+    const end = (result: Parameters<CallObserver["onEnd"]>[0]) => {
+      if (ended) return;
+      ended = true;
+      observer?.onEnd(result);
+    };
+    try {
+      const source =
+        model.provider === ModelProvider.BUILTIN
+          ? this.builtinStream(model, request, signal, observer, (u) => (seen = u))
+          : this.upstreamStream(model, request, signal, observer);
+      for await (const chunk of source) {
+        if (!first && hasContent(chunk)) {
+          first = true;
+          observer?.onFirstToken();
+        }
+        if (chunk.usage) seen = fromOpenAIUsage(chunk.usage);
+        yield chunk;
+      }
+      end(signal.aborted ? { status: "cancelled", usage: seen } : { status: "ok", usage: seen });
+    } catch (err) {
+      end(signal.aborted ? { status: "cancelled", usage: seen } : { status: "error", errorCode: errorCodeOf(err) });
+      throw err;
+    } finally {
+      // The consumer stopped reading before the end.
+      end({ status: "cancelled", usage: seen });
     }
   }
 
   /** Embeddings of one text or a batch, as floats or base64 (little-endian float32, as OpenAI sends them). */
-  async embed(model: Model, request: EmbeddingRequest, signal?: AbortSignal): Promise<CreateEmbeddingResponse> {
+  async embed(
+    model: Model,
+    request: EmbeddingRequest,
+    signal?: AbortSignal,
+    observer?: CallObserver,
+  ): Promise<CreateEmbeddingResponse> {
     const inputs = typeof request.input === "string" ? [request.input] : request.input;
     const format = request.encoding_format ?? "float";
-    if (model.provider === ModelProvider.BUILTIN) {
-      if (request.dimensions != null && request.dimensions !== BUILTIN_EMBEDDING_DIMENSIONS) {
-        throw invalidRequest(
-          `${BUILTIN_EMBEDDER_ID} has ${BUILTIN_EMBEDDING_DIMENSIONS} dimensions only`,
-          "dimensions",
-        );
+    return observed(observer, signal, async () => {
+      if (model.provider === ModelProvider.BUILTIN) {
+        if (request.dimensions != null && request.dimensions !== BUILTIN_EMBEDDING_DIMENSIONS) {
+          throw invalidRequest(
+            `${BUILTIN_EMBEDDER_ID} has ${BUILTIN_EMBEDDING_DIMENSIONS} dimensions only`,
+            "dimensions",
+          );
+        }
+        observer?.onStart({ modelId: model.id, endpoint: "builtin" });
+        const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+        const data = inputs.map((text, index) => ({
+          object: "embedding" as const,
+          index,
+          embedding: encode(embedText(text), format),
+        }));
+        observer?.onFirstToken();
+        return {
+          value: { object: "list", model: model.name, data, usage: { prompt_tokens: tokens, total_tokens: tokens } },
+          usage: { promptTokens: tokens, completionTokens: 0 },
+        };
       }
-      const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
-      return {
-        object: "list",
-        model: model.name,
-        data: inputs.map((text, index) => ({ object: "embedding", index, embedding: encode(embedText(text), format) })),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
-    }
-    try {
       // Floats from the upstream whatever the client asked for: not every OpenAI-compatible server speaks base64.
-      const response = await this.models.client(model).embeddings.create(
-        {
-          model: model.upstreamModel ?? model.name,
-          input: request.input,
-          encoding_format: "float",
-          ...(request.dimensions != null ? { dimensions: request.dimensions } : {}),
-          ...(request.user != null ? { user: request.user } : {}),
-        },
-        { signal },
-      );
-      return {
-        ...response,
-        model: model.name,
-        data: response.data.map((d) => ({ ...d, embedding: encode(toFloats(d.embedding), format) })),
+      const body = {
+        model: model.upstreamModel ?? model.name,
+        input: request.input,
+        encoding_format: "float" as const,
+        ...(request.dimensions != null ? { dimensions: request.dimensions } : {}),
+        ...(request.user != null ? { user: request.user } : {}),
       };
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw fromUpstream(model.name, err, describeUpstreamError);
-    }
+      const routed = await this.options.router.call(
+        model,
+        ({ client, signal: attempt }) => client.embeddings.create(body, { signal: attempt }),
+        { timeoutMs: this.options.upstreamTimeoutMs, signal, observer },
+      );
+      routed.abort();
+      observer?.onFirstToken();
+      const response = routed.value;
+      return {
+        value: {
+          ...response,
+          model: model.name,
+          data: response.data.map((d) => ({ ...d, embedding: encode(toFloats(d.embedding), format) })),
+        },
+        usage: response.usage ? { promptTokens: response.usage.prompt_tokens, completionTokens: 0 } : undefined,
+      };
+    });
+  }
+
+  /** Documents ranked by relevance to a query (`POST /v1/rerank`); see {@link rerank}. */
+  async rerank(
+    model: Model,
+    request: RerankRequest,
+    signal?: AbortSignal,
+    observer?: CallObserver,
+  ): Promise<RerankResponse> {
+    return rerank(this.models, model, request, signal, observer);
   }
 
   private builtin(model: Model, request: ChatRequest) {
@@ -229,8 +315,12 @@ export class InferenceService {
     model: Model,
     request: ChatRequest,
     signal: AbortSignal,
+    observer: CallObserver | undefined,
+    report: (usage: { promptTokens: number; completionTokens: number }) => void,
   ): AsyncGenerator<ChatCompletionChunk> {
     const reply = this.builtin(model, request);
+    observer?.onStart({ modelId: model.id, endpoint: "builtin" });
+    report({ promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
     const id = `chatcmpl-${randomUUID()}`;
     const created = nowSeconds();
     const withUsage = request.stream_options?.include_usage === true;
@@ -268,10 +358,31 @@ export class InferenceService {
     model: Model,
     request: ChatRequest,
     signal: AbortSignal,
+    observer: CallObserver | undefined,
   ): AsyncGenerator<ChatCompletionChunk> {
-    const controller = new AbortController();
-    const forward = () => controller.abort();
-    signal.addEventListener("abort", forward, { once: true });
+    const body = {
+      ...this.upstreamBody(model, request),
+      stream: true as const,
+      ...(request.stream_options ? { stream_options: request.stream_options } : {}),
+    };
+    let routed: Routed<{ chunks: AsyncIterator<ChatCompletionChunk>; first: IteratorResult<ChatCompletionChunk> }>;
+    try {
+      // An attempt succeeds with its first chunk: until then nothing reached the client and another endpoint
+      // may take over; the attempt deadline covers connecting and that first chunk.
+      routed = await this.options.router.call(
+        model,
+        async ({ client, signal: attempt }) => {
+          const stream = await client.chat.completions.create(body, { signal: attempt });
+          const chunks = stream[Symbol.asyncIterator]();
+          return { chunks, first: await chunks.next() };
+        },
+        { timeoutMs: this.options.firstTokenTimeoutMs, signal, observer },
+      );
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+    const { chunks, first } = routed.value;
     const idleMs = this.options.upstreamTimeoutMs;
     let idle = false;
     let timer: NodeJS.Timeout | undefined;
@@ -279,42 +390,28 @@ export class InferenceService {
       clearTimeout(timer);
       timer = setTimeout(() => {
         idle = true;
-        controller.abort();
+        routed.abort();
       }, idleMs);
     };
-    const fail = (err: unknown) =>
-      idle
-        ? upstreamFailed(`The upstream of model '${model.name}' failed: no data for ${idleMs} ms`)
-        : fromUpstream(model.name, err, describeUpstreamError);
     try {
-      watch();
-      let stream: AsyncIterable<ChatCompletionChunk>;
-      try {
-        stream = await this.models.client(model).chat.completions.create(
-          {
-            ...this.upstreamBody(model, request),
-            stream: true,
-            ...(request.stream_options ? { stream_options: request.stream_options } : {}),
-          },
-          { signal: controller.signal },
-        );
-      } catch (err) {
-        if (signal.aborted) return;
-        throw fail(err);
-      }
-      try {
-        for await (const chunk of stream) {
-          watch();
-          yield { ...chunk, model: model.name };
+      let next = first;
+      while (!next.done) {
+        yield { ...next.value, model: model.name };
+        watch();
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          if (signal.aborted) return;
+          // Past the first chunk nothing is retried: the client already has part of an answer.
+          routed.failed();
+          throw idle
+            ? upstreamFailed(`The upstream of model '${model.name}' failed: no data for ${idleMs} ms`)
+            : fromUpstream(model.name, err, describeUpstreamError);
         }
-      } catch (err) {
-        if (signal.aborted) return;
-        throw fail(err);
       }
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener("abort", forward);
-      controller.abort();
+      routed.abort();
     }
   }
 
@@ -350,4 +447,40 @@ function toFloats(embedding: number[] | string): number[] {
   // Copied into a fresh buffer: a Float32Array view needs 4-byte alignment, which Buffer's pool does not promise.
   const bytes = Uint8Array.from(Buffer.from(embedding, "base64"));
   return Array.from(new Float32Array(bytes.buffer));
+}
+
+/**
+ * Runs a non-streamed call and tells `observer` how it ended, exactly once: "cancelled" when the client went
+ * away, "error" with the OpenAI error code otherwise.
+ */
+async function observed<T>(
+  observer: CallObserver | undefined,
+  signal: AbortSignal | undefined,
+  run: () => Promise<{ value: T; usage?: { promptTokens: number; completionTokens: number } }>,
+): Promise<T> {
+  let result: { value: T; usage?: { promptTokens: number; completionTokens: number } };
+  try {
+    result = await run();
+  } catch (err) {
+    observer?.onEnd(signal?.aborted ? { status: "cancelled" } : { status: "error", errorCode: errorCodeOf(err) });
+    throw err;
+  }
+  observer?.onEnd({ status: "ok", usage: result.usage });
+  return result.value;
+}
+
+function errorCodeOf(err: unknown): string {
+  if (err instanceof ApiError) return err.code ?? err.type;
+  return "internal_error";
+}
+
+function fromOpenAIUsage(
+  u: { prompt_tokens: number; completion_tokens: number } | null | undefined,
+): { promptTokens: number; completionTokens: number } | undefined {
+  return u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : undefined;
+}
+
+/** Whether a chunk carries something of the answer (text, a refusal or a tool call), not just the role. */
+function hasContent(chunk: ChatCompletionChunk): boolean {
+  return chunk.choices.some((c) => Boolean(c.delta?.content || c.delta?.refusal || c.delta?.tool_calls?.length));
 }

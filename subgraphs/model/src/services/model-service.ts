@@ -9,21 +9,24 @@ import {
   pageWindow,
   parseInput,
   toPage,
-  withDeadline,
   type Caller,
   type Page,
 } from "@ods/kit";
 import OpenAI from "openai";
 import { z } from "zod";
-import { BUILTIN_CHAT_ID, BUILTIN_EMBEDDER_ID, Model, ModelKind, ModelProvider } from "../entities/index.js";
+import {
+  BUILTIN_CHAT_ID,
+  BUILTIN_EMBEDDER_ID,
+  BUILTIN_RERANKER_ID,
+  Model,
+  ModelKind,
+  ModelProvider,
+} from "../entities/index.js";
+import { ModelEndpoint, ModelStatus } from "../entities/model-endpoint.js";
 import { BUILTIN_EMBEDDING_DIMENSIONS } from "./builtin-embedder.js";
+import { modelUsageColumns, modelUsageFields } from "./limits/limit-service.js";
 
-/** How a model answered `checkModel`. */
-export enum ModelStatus {
-  READY = "READY",
-  DEGRADED = "DEGRADED",
-  UNAVAILABLE = "UNAVAILABLE",
-}
+export { ModelStatus };
 
 export interface ModelHealthResult {
   status: ModelStatus;
@@ -57,6 +60,15 @@ const BUILTINS: {
       "Built-in offline embedder: feature hashing of words, word pairs and character 3-grams into 384 " +
       "dimensions. Deterministic and fast; matches shared words, not meaning.",
   },
+  {
+    id: BUILTIN_RERANKER_ID,
+    kind: ModelKind.RERANK,
+    contextLength: null,
+    dimensions: null,
+    description:
+      "Built-in offline reranker: scores a document by the cosine of its builtin-embedder vector with the " +
+      "query's, blended with the share of the query's words it contains. Lexical, not semantic.",
+  },
 ];
 
 // Fields a request sets itself; defaults must not override what the call is about.
@@ -78,6 +90,14 @@ const baseUrl = z
 const defaultParams = z.record(z.string(), z.unknown()).refine((p) => !RESERVED_PARAMS.some((k) => k in p), {
   message: `must not set ${RESERVED_PARAMS.join(", ")}`,
 });
+/** One upstream of a model: `RegisterModelInput.endpoints[]` and `addEndpoint`. */
+export const endpointInput = z.object({
+  baseUrl,
+  apiKey: z.string().trim().min(1, "must not be empty").max(4000).nullish(),
+  weight: z.number().int().min(0, "must be 0 or more").max(1000, "must be at most 1000").nullish(),
+});
+export type EndpointData = z.input<typeof endpointInput>;
+
 const fields = {
   baseUrl: baseUrl.nullish(),
   apiKey: z.string().trim().min(1, "must not be empty").max(4000).nullish(),
@@ -86,6 +106,7 @@ const fields = {
   dimensions: z.number().int().min(1, "must be positive").max(65_536).nullish(),
   defaultParams: defaultParams.nullish(),
   description: z.string().max(2000, "must be at most 2000 characters").nullish(),
+  ...modelUsageFields,
 };
 
 export const registerModelInput = z
@@ -97,6 +118,7 @@ export const registerModelInput = z
       .nullish()
       .transform((p) => p ?? ModelProvider.OPENAI_COMPATIBLE),
     ...fields,
+    endpoints: z.array(endpointInput).max(32, "must hold at most 32 endpoints").nullish(),
   })
   .superRefine((v, ctx) => {
     if (v.provider === ModelProvider.BUILTIN) {
@@ -106,8 +128,15 @@ export const registerModelInput = z
         message: "BUILTIN models ship with the platform and cannot be registered; use OPENAI_COMPATIBLE",
       });
     }
-    if (v.provider === ModelProvider.OPENAI_COMPATIBLE && !v.baseUrl) {
-      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: "is required for OPENAI_COMPATIBLE models" });
+    if (v.provider === ModelProvider.OPENAI_COMPATIBLE && !v.baseUrl && !v.endpoints?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["baseUrl"],
+        message: "is required for OPENAI_COMPATIBLE models (or give endpoints)",
+      });
+    }
+    if (v.provider === ModelProvider.BUILTIN && v.endpoints?.length) {
+      ctx.addIssue({ code: "custom", path: ["endpoints"], message: "are only for OPENAI_COMPATIBLE models" });
     }
   });
 
@@ -200,18 +229,41 @@ export class ModelService {
   async register(em: EntityManager, caller: Caller & { userId: string }, input: RegisterModelData): Promise<Model> {
     const data = parseInput(registerModelInput, input);
     await this.assertNameFree(em, data.name);
+    // The single baseUrl/apiKey is the first endpoint; without it, the first of `endpoints` takes its place.
+    const upstreams = [
+      ...(data.baseUrl ? [{ baseUrl: data.baseUrl, apiKey: data.apiKey ?? null, weight: null }] : []),
+      ...(data.endpoints ?? []),
+    ].filter(
+      (e, i, all) => i === 0 || e.baseUrl !== all[0]!.baseUrl || (e.apiKey ?? null) !== (all[0]!.apiKey ?? null),
+    );
+    // An endpoints[] entry repeating baseUrl/apiKey sets the first endpoint's weight rather than adding a twin.
+    const twin = data.baseUrl
+      ? data.endpoints?.find((e) => e.baseUrl === data.baseUrl && (e.apiKey ?? null) === (data.apiKey ?? null))
+      : undefined;
+    if (twin && upstreams[0]) upstreams[0].weight = twin.weight ?? null;
+    const first = upstreams[0];
     const model = em.create(Model, {
       name: data.name,
       kind: data.kind,
       provider: data.provider,
-      baseUrl: data.baseUrl ?? null,
-      apiKeyEncrypted: data.apiKey ? encryptSecret(data.apiKey, this.options.secretKey) : null,
+      baseUrl: first?.baseUrl ?? null,
+      apiKeyEncrypted: first?.apiKey ? encryptSecret(first.apiKey, this.options.secretKey) : null,
       upstreamModel: data.upstreamModel ?? null,
       contextLength: data.contextLength ?? null,
       dimensions: data.dimensions ?? null,
       defaultParams: data.defaultParams ?? null,
       description: data.description ?? null,
       ownerId: caller.userId,
+      ...modelUsageColumns(data),
+    });
+    upstreams.forEach((e, position) => {
+      em.create(ModelEndpoint, {
+        modelId: model.id,
+        position,
+        baseUrl: e.baseUrl,
+        apiKeyEncrypted: position === 0 ? model.apiKeyEncrypted : this.encrypt(e.apiKey),
+        weight: e.weight ?? 1,
+      });
     });
     await this.flushUnique(em, data.name);
     return model;
@@ -242,10 +294,19 @@ export class ModelService {
     for (const key of ["upstreamModel", "contextLength", "dimensions", "defaultParams", "description"] as const) {
       if (data[key] !== undefined) (model as unknown as Record<string, unknown>)[key] = data[key];
     }
+    Object.assign(model, modelUsageColumns(data));
     if (model.provider === ModelProvider.OPENAI_COMPATIBLE && !model.baseUrl) {
       throw badInput("Invalid input: baseUrl: is required for OPENAI_COMPATIBLE models", {
         baseUrl: "is required for OPENAI_COMPATIBLE models",
       });
+    }
+    if (model.baseUrl && (data.baseUrl !== undefined || data.apiKey !== undefined)) {
+      // The model's own baseUrl/apiKey is its first endpoint: keep that row in step.
+      const [first] = await this.ensureEndpoints(em, model);
+      if (first) {
+        first.baseUrl = model.baseUrl;
+        first.apiKeyEncrypted = model.apiKeyEncrypted ?? null;
+      }
     }
     await this.flushUnique(em, model.name);
     return model;
@@ -255,50 +316,100 @@ export class ModelService {
   async delete(em: EntityManager, caller: Caller & { userId: string }, id: string): Promise<boolean> {
     const model = await this.get(em, id);
     this.assertMayChange(caller, model, "deleted");
+    em.remove(await em.find(ModelEndpoint, { modelId: model.id }));
     await em.removeAndFlush(model);
     return true;
   }
 
   /**
-   * Checks that a model answers: built-ins are always READY; an OpenAI-compatible upstream must answer
-   * `GET /models` within the check deadline (UNAVAILABLE otherwise) and list the model (DEGRADED otherwise).
+   * A model's upstream endpoints, first registered first. A model registered before endpoints existed has only
+   * its `baseUrl`: it is returned as an unsaved endpoint whose id is the model's (nothing is written here).
    */
-  async check(em: EntityManager, id: string): Promise<ModelHealthResult> {
-    const model = await this.get(em, id);
-    const checkedAt = new Date();
-    if (model.provider === ModelProvider.BUILTIN) {
-      return { status: ModelStatus.READY, latencyMs: 0, checkedAt, error: null };
+  async endpointsOf(em: EntityManager, model: Model): Promise<ModelEndpoint[]> {
+    if (model.provider === ModelProvider.BUILTIN) return [];
+    const rows = await em.find(ModelEndpoint, { modelId: model.id }, { orderBy: { position: "asc", id: "asc" } });
+    if (rows.length > 0 || !model.baseUrl) return rows;
+    const legacy = new ModelEndpoint();
+    Object.assign(legacy, { id: model.id, modelId: model.id, baseUrl: model.baseUrl });
+    legacy.apiKeyEncrypted = model.apiKeyEncrypted ?? null;
+    return [legacy];
+  }
+
+  /** Like {@link endpointsOf}, but a model's legacy `baseUrl` becomes a stored endpoint (flushed by the caller). */
+  async ensureEndpoints(em: EntityManager, model: Model): Promise<ModelEndpoint[]> {
+    const rows = await em.find(ModelEndpoint, { modelId: model.id }, { orderBy: { position: "asc", id: "asc" } });
+    if (rows.length > 0 || !model.baseUrl || model.provider === ModelProvider.BUILTIN) return rows;
+    return [
+      em.create(ModelEndpoint, {
+        modelId: model.id,
+        position: 0,
+        baseUrl: model.baseUrl,
+        apiKeyEncrypted: model.apiKeyEncrypted ?? null,
+      }),
+    ];
+  }
+
+  /**
+   * Adds an upstream endpoint to an OpenAI-compatible model (used by `addModelEndpoint` and by deployments once
+   * their service answers). An endpoint with the same base URL is updated instead of duplicated.
+   */
+  async addEndpoint(em: EntityManager, modelId: string, input: EndpointData): Promise<ModelEndpoint> {
+    const data = parseInput(endpointInput, input);
+    const model = await this.get(em, modelId);
+    if (model.provider === ModelProvider.BUILTIN)
+      throw badInput(`${model.name} is a built-in model and has no endpoints`);
+    const rows = await this.ensureEndpoints(em, model);
+    let endpoint = rows.find((e) => e.baseUrl === data.baseUrl);
+    if (endpoint) {
+      if (data.apiKey !== undefined) endpoint.apiKeyEncrypted = this.encrypt(data.apiKey);
+      if (data.weight != null) endpoint.weight = data.weight;
+    } else {
+      endpoint = em.create(ModelEndpoint, {
+        modelId: model.id,
+        position: rows.reduce((max, e) => Math.max(max, e.position + 1), 0),
+        baseUrl: data.baseUrl,
+        apiKeyEncrypted: this.encrypt(data.apiKey),
+        weight: data.weight ?? 1,
+      });
     }
-    const started = performance.now();
-    const deadline = this.options.checkTimeoutMs;
-    try {
-      const client = this.client(model, deadline);
-      const page = await withDeadline(
-        client.models.list({ timeout: deadline, signal: AbortSignal.timeout(deadline) }),
-        deadline + 100,
-        `no answer within ${deadline} ms`,
-      );
-      const latencyMs = Math.round(performance.now() - started);
-      const want = model.upstreamModel ?? model.name;
-      const listed = page.data.map((m) => m.id);
-      if (listed.length > 0 && !listed.includes(want)) {
-        const shown = listed.slice(0, 10).join(", ") + (listed.length > 10 ? ", …" : "");
-        return {
-          status: ModelStatus.DEGRADED,
-          latencyMs,
-          checkedAt,
-          error: `The upstream answers but does not list the model "${want}" (it lists: ${shown}); set upstreamModel`,
-        };
-      }
-      return { status: ModelStatus.READY, latencyMs, checkedAt, error: null };
-    } catch (err) {
-      return {
-        status: ModelStatus.UNAVAILABLE,
-        latencyMs: Math.round(performance.now() - started),
-        checkedAt,
-        error: `${model.baseUrl}/models: ${describeUpstreamError(err)}`,
-      };
+    if (!model.baseUrl) {
+      model.baseUrl = endpoint.baseUrl;
+      model.apiKeyEncrypted = endpoint.apiKeyEncrypted ?? null;
     }
+    await em.flush();
+    return endpoint;
+  }
+
+  /**
+   * Removes one endpoint of a model the caller may change. The last endpoint cannot go (delete the model);
+   * when the first goes, the next becomes the model's `baseUrl`.
+   */
+  async removeEndpoint(em: EntityManager, caller: Caller & { userId: string }, endpointId: string): Promise<Model> {
+    const endpoint = await em.findOne(ModelEndpoint, { id: endpointId });
+    if (!endpoint) throw notFound("ModelEndpoint", endpointId);
+    const model = await this.get(em, endpoint.modelId);
+    this.assertMayChange(caller, model, "changed");
+    const rest = (await this.endpointsOf(em, model)).filter((e) => e.id !== endpoint.id);
+    if (rest.length === 0) throw badInput("A model keeps at least one endpoint; delete the model instead");
+    em.remove(endpoint);
+    model.baseUrl = rest[0]!.baseUrl;
+    model.apiKeyEncrypted = rest[0]!.apiKeyEncrypted ?? null;
+    await em.flush();
+    return model;
+  }
+
+  /** Throws unless the caller may change the model (its owner or an admin; never a built-in). */
+  async assertMayChangeModel(em: EntityManager, caller: Caller, modelId: string): Promise<void> {
+    this.assertMayChange(caller, await this.get(em, modelId), "changed");
+  }
+
+  /** Decrypts a stored API key. */
+  apiKeyOf(encrypted: string | null | undefined): string | undefined {
+    return encrypted ? decryptSecret(encrypted, this.options.secretKey) : undefined;
+  }
+
+  private encrypt(apiKey: string | null | undefined): string | null {
+    return apiKey ? encryptSecret(apiKey, this.options.secretKey) : null;
   }
 
   /** An `openai` SDK client for an OpenAI-compatible model's upstream, with its decrypted API key. */
