@@ -48,6 +48,7 @@ export async function startModelSubgraph(
     upstreamTimeoutMs: config.ODS_MODEL_UPSTREAM_TIMEOUT_MS,
     checkTimeoutMs: config.ODS_MODEL_CHECK_TIMEOUT_MS,
   });
+  models.forgetOnRegistryChange(orm.em.getEventManager());
   const router = new EndpointRouter({
     endpoints: (model) => models.endpointsOf(orm.em.fork(), model),
     apiKeyOf: (encrypted) => models.apiKeyOf(encrypted),

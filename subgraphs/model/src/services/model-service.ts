@@ -1,4 +1,10 @@
-import { UniqueConstraintViolationException, type EntityManager, type FilterQuery } from "@mikro-orm/core";
+import {
+  UniqueConstraintViolationException,
+  type EntityManager,
+  type EventManager,
+  type EventSubscriber,
+  type FilterQuery,
+} from "@mikro-orm/core";
 import {
   badInput,
   conflict,
@@ -150,7 +156,43 @@ export type RegisterModelData = z.input<typeof registerModelInput>;
 export type UpdateModelData = z.input<typeof updateModelInput>;
 
 /** The model registry: built-ins, registration, changes, look-ups and health checks. */
+/** How long a registry lookup is reused (ms); see {@link ModelService.forgetRegistry}. */
+const REGISTRY_TTL_MS = 2_000;
+
 export class ModelService {
+  /**
+   * Models and endpoints as the OpenAI-compatible API looks them up on every call. Two queries per request were
+   * most of the subgraph's own latency under load; the registry changes rarely, so answers are kept briefly and
+   * dropped whenever this process flushes a change to a model or an endpoint (see `forgetOnRegistryChange`).
+   * Another replica's change shows within `REGISTRY_TTL_MS`.
+   */
+  private readonly registry = new Map<string, { value: Promise<unknown>; until: number }>();
+
+  private remembered<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.registry.get(key);
+    if (hit && hit.until > Date.now()) return hit.value as Promise<T>;
+    const value = load();
+    this.registry.set(key, { value, until: Date.now() + REGISTRY_TTL_MS });
+    // A failed lookup is not remembered.
+    value.catch(() => this.registry.delete(key));
+    return value;
+  }
+
+  /** Forgets every remembered lookup. */
+  forgetRegistry(): void {
+    this.registry.clear();
+  }
+
+  /** Makes every flush that changes a model or an endpoint forget the remembered lookups. */
+  forgetOnRegistryChange(events: EventManager): void {
+    events.registerSubscriber({
+      getSubscribedEntities: () => [Model, ModelEndpoint],
+      afterCreate: () => this.forgetRegistry(),
+      afterUpdate: () => this.forgetRegistry(),
+      afterDelete: () => this.forgetRegistry(),
+    } satisfies EventSubscriber);
+  }
+
   constructor(
     private readonly options: {
       /** Key that encrypts upstream API keys at rest. */
@@ -222,7 +264,10 @@ export class ModelService {
 
   /** The model clients mean by `model`: its name first, else its id. */
   async findByNameOrId(em: EntityManager, ref: string): Promise<Model | null> {
-    return (await em.findOne(Model, { name: ref })) ?? (await em.findOne(Model, { id: ref }));
+    return this.remembered(
+      `model:${ref}`,
+      async () => (await em.findOne(Model, { name: ref })) ?? (await em.findOne(Model, { id: ref })),
+    );
   }
 
   /** Registers an OpenAI-compatible model; the API key is encrypted before it is stored. */
@@ -327,7 +372,9 @@ export class ModelService {
    */
   async endpointsOf(em: EntityManager, model: Model): Promise<ModelEndpoint[]> {
     if (model.provider === ModelProvider.BUILTIN) return [];
-    const rows = await em.find(ModelEndpoint, { modelId: model.id }, { orderBy: { position: "asc", id: "asc" } });
+    const rows = await this.remembered(`endpoints:${model.id}`, () =>
+      em.find(ModelEndpoint, { modelId: model.id }, { orderBy: { position: "asc", id: "asc" } }),
+    );
     if (rows.length > 0 || !model.baseUrl) return rows;
     const legacy = new ModelEndpoint();
     Object.assign(legacy, { id: model.id, modelId: model.id, baseUrl: model.baseUrl });
