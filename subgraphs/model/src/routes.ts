@@ -1,7 +1,6 @@
 import type { MikroORM } from "@mikro-orm/core";
 import { INTERNAL_TOKEN_HEADER, requestScope, verifyInternalToken, type Caller, type Logger } from "@ods/kit";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import type { ChatCompletionChunk } from "openai/resources/index.js";
 import type { ZodError } from "zod";
 import { ModelKind, type Model } from "./entities/index.js";
 import { ApiError, invalidRequest, unauthorized } from "./services/api-error.js";
@@ -9,7 +8,7 @@ import { chatRequest, embeddingRequest, type ChatRequest } from "./services/infe
 import { rerankRequest } from "./services/rerank.js";
 import type { ModelServices } from "./services/index.js";
 import { usageCsv, type CallEndResult, type CallTracker } from "./services/usage/index.js";
-import { chatPromptTokens, chatReserve, chunkText, completionText, reportedUsage } from "./services/usage/estimate.js";
+import { chatPromptTokens, chatReserve, completionText, reportedUsage } from "./services/usage/estimate.js";
 import { usageCsvQuery } from "./services/usage/query.js";
 import { countTokens } from "./services/text.js";
 
@@ -64,50 +63,37 @@ export function mountOpenAIRoutes(
       return;
     }
 
-    const chunks = inference.chatStream(model, body, controller.signal, tracker);
-    // The route sees what reaches the client; the tracker uses it only where the service reported nothing.
-    let usageSeen: CallEndResult["usage"];
-    const observe = (chunk: ChatCompletionChunk) => {
-      const text = chunkText(chunk);
-      if (text) {
-        tracker.route.firstToken();
-        tracker.route.text(text);
-      }
-      usageSeen = reportedUsage(chunk.usage) ?? usageSeen;
-    };
-    // The first chunk decides the status: a failure before it is still a plain JSON error.
-    let first: IteratorResult<ChatCompletionChunk>;
+    // The service reports what it streams to the tracker (first token, usage or the text to count); the route
+    // only tells how the stream ended.
+    const events = inference.chatStream(model, body, controller.signal, tracker);
+    // The first event decides the status: a failure before it is still a plain JSON error.
+    let first: IteratorResult<string>;
     try {
-      first = await chunks.next();
+      first = await events.next();
     } catch (err) {
       tracker.route.end(failure(err, controller.signal));
       await tracker.finish();
       throw err;
     }
-    res.status(200);
-    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
-    res.setHeader("Cache-Control", "no-cache");
-    res.setHeader("Connection", "keep-alive");
-    res.setHeader("X-Accel-Buffering", "no");
-    res.flushHeaders();
-    const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
     try {
-      if (!first.done) {
-        observe(first.value);
-        send(first.value);
-      }
-      for await (const chunk of chunks) {
+      if (!first.done) res.write(first.value);
+      for await (const event of events) {
         if (controller.signal.aborted) break;
-        observe(chunk);
-        send(chunk);
+        res.write(event);
       }
       if (!controller.signal.aborted) res.write("data: [DONE]\n\n");
-      tracker.route.end(controller.signal.aborted ? { status: "cancelled" } : { status: "ok", usage: usageSeen });
+      tracker.route.end(controller.signal.aborted ? { status: "cancelled" } : { status: "ok" });
     } catch (err) {
       tracker.route.end(failure(err, controller.signal));
       // The stream has started, so the status is sent: report the failure as an event and end, never hang.
       const apiError = toApiError(err, deps.logger);
-      if (!controller.signal.aborted) send(apiError.body());
+      if (!controller.signal.aborted) res.write(`data: ${JSON.stringify(apiError.body())}\n\n`);
     } finally {
       res.end();
       await tracker.finish();

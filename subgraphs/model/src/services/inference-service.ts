@@ -11,6 +11,8 @@ import { describeUpstreamError, type ModelService } from "./model-service.js";
 import { promptTemplateRef } from "./templates/template-service.js";
 import { rerank, type RerankRequest, type RerankResponse } from "./rerank.js";
 import type { EndpointRouter, Routed } from "./routing/router.js";
+import { BodyReader, readText } from "./routing/upstream-http.js";
+import { ChatRelay } from "./chat-relay.js";
 import { countTokens } from "./text.js";
 import type { CallObserver } from "./usage/observer.js";
 
@@ -180,11 +182,18 @@ export class InferenceService {
         };
         return { value: completion, usage: fromOpenAIUsage(completion.usage) };
       }
-      const body = { ...this.upstreamBody(model, request), stream: false as const };
+      const body = JSON.stringify({ ...this.upstreamBody(model, request), stream: false });
       // The whole answer is the first token of a non-streamed call, so its deadline is the long one.
       const routed = await this.options.router.call(
         model,
-        ({ client, signal: attempt }) => client.chat.completions.create(body, { signal: attempt }),
+        async ({ upstream, signal: attempt }) => {
+          const text = await readText(await upstream.post("/chat/completions", body, attempt));
+          try {
+            return JSON.parse(text) as ChatCompletion;
+          } catch {
+            throw new Error(`the upstream answered with malformed JSON: ${text.slice(0, 200)}`);
+          }
+        },
         { timeoutMs: this.options.upstreamTimeoutMs, signal, observer },
       );
       routed.abort();
@@ -194,45 +203,39 @@ export class InferenceService {
   }
 
   /**
-   * A streamed chat completion, chunk by chunk. Nothing is sent upstream until the first `next()`, and a failure
-   * before the first chunk throws from that call, so the caller can still answer with a plain error status.
-   * Ends quietly when `signal` aborts (the client went away). Until the first chunk, a failing or silent
-   * endpoint is replaced by the next one; after it, a failure ends the stream with an error.
+   * A streamed chat completion as server-sent events, ready to write to the client (`data: …` events; the caller
+   * adds the final `data: [DONE]`). Nothing is sent upstream until the first `next()`, and a failure before the
+   * first event throws from that call, so the caller can still answer with a plain error status. Ends quietly
+   * when `signal` aborts (the client went away). Until the first event, a failing or silent endpoint is replaced
+   * by the next one; after it, a failure ends the stream with an error. `observer` sees the call, including the
+   * answer's text for counting when the upstream reports no usage.
    */
   async *chatStream(
     model: Model,
     request: ChatRequest,
     signal: AbortSignal,
     observer?: CallObserver,
-  ): AsyncGenerator<ChatCompletionChunk> {
+  ): AsyncGenerator<string> {
     let ended = false;
-    let seen: { promptTokens: number; completionTokens: number } | undefined;
-    let first = false;
+    const seen: StreamUsage = {};
     const end = (result: Parameters<CallObserver["onEnd"]>[0]) => {
       if (ended) return;
       ended = true;
       observer?.onEnd(result);
     };
     try {
-      const source =
-        model.provider === ModelProvider.BUILTIN
-          ? this.builtinStream(model, request, signal, observer, (u) => (seen = u))
-          : this.upstreamStream(model, request, signal, observer);
-      for await (const chunk of source) {
-        if (!first && hasContent(chunk)) {
-          first = true;
-          observer?.onFirstToken();
-        }
-        if (chunk.usage) seen = fromOpenAIUsage(chunk.usage);
-        yield chunk;
-      }
-      end(signal.aborted ? { status: "cancelled", usage: seen } : { status: "ok", usage: seen });
+      yield* model.provider === ModelProvider.BUILTIN
+        ? this.builtinStream(model, request, signal, observer, seen)
+        : this.upstreamStream(model, request, signal, observer, seen);
+      end(signal.aborted ? { status: "cancelled", usage: seen.usage } : { status: "ok", usage: seen.usage });
     } catch (err) {
-      end(signal.aborted ? { status: "cancelled", usage: seen } : { status: "error", errorCode: errorCodeOf(err) });
+      end(
+        signal.aborted ? { status: "cancelled", usage: seen.usage } : { status: "error", errorCode: errorCodeOf(err) },
+      );
       throw err;
     } finally {
       // The consumer stopped reading before the end.
-      end({ status: "cancelled", usage: seen });
+      end({ status: "cancelled", usage: seen.usage });
     }
   }
 
@@ -316,41 +319,48 @@ export class InferenceService {
     request: ChatRequest,
     signal: AbortSignal,
     observer: CallObserver | undefined,
-    report: (usage: { promptTokens: number; completionTokens: number }) => void,
-  ): AsyncGenerator<ChatCompletionChunk> {
+    seen: StreamUsage,
+  ): AsyncGenerator<string> {
     const reply = this.builtin(model, request);
     observer?.onStart({ modelId: model.id, endpoint: "builtin" });
-    report({ promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
+    seen.usage = { promptTokens: reply.promptTokens, completionTokens: reply.completionTokens };
     const id = `chatcmpl-${randomUUID()}`;
     const created = nowSeconds();
     const withUsage = request.stream_options?.include_usage === true;
+    const event = (chunk: ChatCompletionChunk) => `data: ${JSON.stringify(chunk)}\n\n`;
     const chunk = (
       delta: ChatCompletionChunk.Choice.Delta,
       finish: ChatCompletionChunk.Choice["finish_reason"] = null,
-    ): ChatCompletionChunk => ({
-      id,
-      object: "chat.completion.chunk",
-      created,
-      model: model.name,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      ...(withUsage ? { usage: null } : {}),
-    });
+    ): string =>
+      event({
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model: model.name,
+        choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+        ...(withUsage ? { usage: null } : {}),
+      });
 
     yield chunk({ role: "assistant", content: "" });
+    let first = true;
     for await (const piece of streamPieces(reply.pieces, this.options.tokenDelayMs, signal)) {
+      if (first && piece) {
+        first = false;
+        observer?.onFirstToken();
+      }
       yield chunk({ content: piece });
     }
     if (signal.aborted) return;
     yield chunk({}, reply.finishReason);
     if (withUsage) {
-      yield {
+      yield event({
         id,
         object: "chat.completion.chunk",
         created,
         model: model.name,
         choices: [],
         usage: usage(reply.promptTokens, reply.completionTokens),
-      };
+      });
     }
   }
 
@@ -359,22 +369,32 @@ export class InferenceService {
     request: ChatRequest,
     signal: AbortSignal,
     observer: CallObserver | undefined,
-  ): AsyncGenerator<ChatCompletionChunk> {
-    const body = {
+    seen: StreamUsage,
+  ): AsyncGenerator<string> {
+    // Built once: a failover sends the same bytes to the next endpoint.
+    const body = JSON.stringify({
       ...this.upstreamBody(model, request),
-      stream: true as const,
+      stream: true,
       ...(request.stream_options ? { stream_options: request.stream_options } : {}),
-    };
-    let routed: Routed<{ chunks: AsyncIterator<ChatCompletionChunk>; first: IteratorResult<ChatCompletionChunk> }>;
+    });
+    const firstToken = () => observer?.onFirstToken();
+    let routed: Routed<{ reader: BodyReader; relay: ChatRelay; first: string }>;
     try {
-      // An attempt succeeds with its first chunk: until then nothing reached the client and another endpoint
-      // may take over; the attempt deadline covers connecting and that first chunk.
+      // An attempt succeeds with its first event: until then nothing reached the client and another endpoint
+      // may take over; the attempt deadline covers connecting and that first event.
       routed = await this.options.router.call(
         model,
-        async ({ client, signal: attempt }) => {
-          const stream = await client.chat.completions.create(body, { signal: attempt });
-          const chunks = stream[Symbol.asyncIterator]();
-          return { chunks, first: await chunks.next() };
+        async ({ upstream, signal: attempt }) => {
+          const reader = new BodyReader(await upstream.post("/chat/completions", body, attempt));
+          const relay = new ChatRelay(model.name, firstToken);
+          let first = "";
+          while (!relay.started) {
+            const text = await reader.next();
+            if (text === null) break;
+            first += relay.push(text);
+          }
+          if (relay.error && !first) throw relay.error;
+          return { reader, relay, first };
         },
         { timeoutMs: this.options.firstTokenTimeoutMs, signal, observer },
       );
@@ -382,36 +402,42 @@ export class InferenceService {
       if (signal.aborted) return;
       throw err;
     }
-    const { chunks, first } = routed.value;
+    const { reader, relay, first } = routed.value;
     const idleMs = this.options.upstreamTimeoutMs;
     let idle = false;
-    let timer: NodeJS.Timeout | undefined;
-    const watch = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        idle = true;
-        routed.abort();
-      }, idleMs);
-    };
+    // One timer for the whole stream, pushed back on every read (refresh() re-arms it without a new timer).
+    const timer = setTimeout(() => {
+      idle = true;
+      routed.abort();
+    }, idleMs);
     try {
-      let next = first;
-      while (!next.done) {
-        yield { ...next.value, model: model.name };
-        watch();
+      if (first) yield first;
+      while (!relay.done) {
+        if (relay.error) throw relay.error;
+        timer.refresh();
+        let text: string | null;
         try {
-          next = await chunks.next();
+          text = await reader.next();
         } catch (err) {
           if (signal.aborted) return;
-          // Past the first chunk nothing is retried: the client already has part of an answer.
-          routed.failed();
-          throw idle
-            ? upstreamFailed(`The upstream of model '${model.name}' failed: no data for ${idleMs} ms`)
-            : fromUpstream(model.name, err, describeUpstreamError);
+          throw err;
         }
+        if (text === null) break;
+        const out = relay.push(text);
+        if (out) yield out;
       }
+    } catch (err) {
+      // Past the first event nothing is retried: the client already has part of an answer.
+      routed.failed();
+      throw idle
+        ? upstreamFailed(`The upstream of model '${model.name}' failed: no data for ${idleMs} ms`)
+        : fromUpstream(model.name, err, describeUpstreamError);
     } finally {
       clearTimeout(timer);
+      // A stream read to its end keeps its socket for the next call; anything else closes the connection.
       routed.abort();
+      seen.usage = relay.usage;
+      if (!relay.usage && relay.text) observer?.onText?.(relay.text);
     }
   }
 
@@ -474,13 +500,13 @@ function errorCodeOf(err: unknown): string {
   return "internal_error";
 }
 
+/** The usage of a stream as the upstream (or the built-in model) reported it, filled in while it streams. */
+interface StreamUsage {
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
 function fromOpenAIUsage(
   u: { prompt_tokens: number; completion_tokens: number } | null | undefined,
 ): { promptTokens: number; completionTokens: number } | undefined {
   return u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : undefined;
-}
-
-/** Whether a chunk carries something of the answer (text, a refusal or a tool call), not just the role. */
-function hasContent(chunk: ChatCompletionChunk): boolean {
-  return chunk.choices.some((c) => Boolean(c.delta?.content || c.delta?.refusal || c.delta?.tool_calls?.length));
 }

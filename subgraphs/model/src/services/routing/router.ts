@@ -6,12 +6,17 @@ import { ApiError, fromUpstream } from "../api-error.js";
 import { describeUpstreamError } from "../model-service.js";
 import type { CallObserver } from "../usage/observer.js";
 import { BreakerState, CircuitBreaker } from "./breaker.js";
+import { UpstreamTarget } from "./upstream-http.js";
 import { weightedOrder } from "./weighted.js";
 
-/** Where an attempt goes: one endpoint of the model, with a client for it and the attempt's own abort signal. */
+/**
+ * Where an attempt goes: one endpoint of the model, with an SDK client for it (made on first use), its plain HTTP
+ * target (the hot path of chat completions) and the attempt's own abort signal.
+ */
 export interface Attempt {
   endpoint: ModelEndpoint;
-  client: OpenAI;
+  readonly client: OpenAI;
+  upstream: UpstreamTarget;
   signal: AbortSignal;
 }
 
@@ -56,6 +61,7 @@ interface Failure {
 export class EndpointRouter {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly clients = new Map<string, OpenAI>();
+  private readonly targets = new Map<string, UpstreamTarget>();
 
   constructor(private readonly options: RouterOptions) {}
 
@@ -82,6 +88,18 @@ export class EndpointRouter {
       this.clients.set(cacheKey, client);
     }
     return client;
+  }
+
+  /** The plain HTTP target of an endpoint; cached like {@link client}, so the key is decrypted once. */
+  upstream(endpoint: ModelEndpoint): UpstreamTarget {
+    const cacheKey = `${endpoint.id}\n${endpoint.baseUrl}\n${endpoint.apiKeyEncrypted ?? ""}`;
+    let target = this.targets.get(cacheKey);
+    if (!target) {
+      target = new UpstreamTarget(endpoint.baseUrl, this.options.apiKeyOf(endpoint.apiKeyEncrypted));
+      for (const key of this.targets.keys()) if (key.startsWith(`${endpoint.id}\n`)) this.targets.delete(key);
+      this.targets.set(cacheKey, target);
+    }
+    return target;
   }
 
   /**
@@ -117,13 +135,21 @@ export class EndpointRouter {
       const controller = new AbortController();
       const forward = () => controller.abort();
       options.signal?.addEventListener("abort", forward, { once: true });
+      const clientOf = () => this.client(endpoint);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         controller.abort();
       }, options.timeoutMs);
       try {
-        const value = await run({ endpoint, client: this.client(endpoint), signal: controller.signal });
+        const value = await run({
+          endpoint,
+          get client() {
+            return clientOf();
+          },
+          upstream: this.upstream(endpoint),
+          signal: controller.signal,
+        });
         clearTimeout(timer);
         breaker.success();
         return {

@@ -52,6 +52,10 @@ export class CallTracker implements CallObserver {
     this.service.firstTokenAt ??= performance.now();
   }
 
+  onText(text: string): void {
+    this.completionText += text;
+  }
+
   onEnd(result: CallEndResult): void {
     this.service.end ??= result;
   }

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/index.js";
+import type { ChatCompletion } from "openai/resources/index.js";
 import type { Model } from "../../entities/index.js";
 import { countTokens } from "../text.js";
 import type { CallEndResult } from "./observer.js";
@@ -49,13 +49,6 @@ export function reportedUsage(
 export function completionText(completion: ChatCompletion): string {
   return completion.choices
     .map((c) => (c.message.content ?? "") + (c.message.tool_calls ?? []).map(toolArguments).join(""))
-    .join("");
-}
-
-/** The text one streamed chunk carries; empty for role-only, finish and usage chunks. */
-export function chunkText(chunk: ChatCompletionChunk): string {
-  return (chunk.choices ?? [])
-    .map((c) => (c.delta?.content ?? "") + (c.delta?.tool_calls ?? []).map((t) => t.function?.arguments ?? "").join(""))
     .join("");
 }
 
