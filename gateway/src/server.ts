@@ -128,7 +128,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     "/auth",
     sessionRoutes({ identityUrl: urls.identity!, internalSecret: config.ODS_INTERNAL_SECRET, secureCookies }),
   );
-  app.use("/v1", openAiRoutes({ modelUrl: urls.model!, internalSecret: config.ODS_INTERNAL_SECRET, auth, logger }));
+  app.use("/v1", openAiRoutes({ modelUrl: urls.model!, tokens: internalTokens, auth, logger }));
   app.use(
     "/objects",
     uploadRoutes({
