@@ -234,7 +234,7 @@ describe("seeing and deleting deployments", () => {
     expect((await download(admin)).status).toBe(200);
     const hidden = await download(otherEditor);
     expect(hidden.status).toBe(404);
-    expect((await hidden.json()).error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
+    expect(((await hidden.json()) as any).error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
     expect((await download()).status).toBe(401);
 
     const del = `mutation($id: ID!) { deleteModelDeployment(id: $id) }`;

@@ -203,7 +203,7 @@ describe("POST /v1/rerank", () => {
   it("ranks with the built-in reranker, strings or {text} objects, top_n and return_documents", async () => {
     const list = await fetch(`${base}/v1/models`, {
       headers: { authorization: `Bearer ${await signInternalToken(secret, viewer)}` },
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     expect(list.data.map((m: { id: string }) => m.id)).toContain("builtin-reranker");
 
     const ranked = await post(
