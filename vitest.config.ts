@@ -12,6 +12,9 @@ export default defineConfig({
   test: {
     // type-graphql and MikroORM read decorator metadata through the Reflect polyfill.
     setupFiles: ["reflect-metadata"],
+    // expect.poll waits for things that happen in other processes or on timers; under a loaded CI machine the
+    // default second is too short to mean "never".
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       {
         extends: true,

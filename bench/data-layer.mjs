@@ -6,12 +6,12 @@
 // BENCH_CSV_MB sets the CSV's size (default 1024, as the issue asks; smaller for a quick look).
 import { execFileSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { startPlatform } from "../scripts/platform.mjs";
+import { bootBench } from "./boot.mjs";
 
 const targetMb = Number(process.env.BENCH_CSV_MB ?? 1024);
 const dataDir = await mkdtemp(join(tmpdir(), "ods-bench-data-"));
@@ -54,53 +54,25 @@ await duck.run(`COPY (SELECT * FROM read_csv('${csvPath}')) TO '${parquetPath}' 
 await duck.run(`COPY (SELECT * FROM read_csv('${csvPath}') LIMIT 1000000) TO '${smallPath}' (HEADER, DELIMITER ',')`);
 duck.closeSync();
 
-const admin = { email: "bench@example.com", password: "bench-password" };
-const platform = await startPlatform({
-  randomPorts: true,
-  env: {
-    ODS_DATA_DIR: dataDir,
-    ODS_ADMIN_EMAIL: admin.email,
-    ODS_ADMIN_PASSWORD: admin.password,
-    ODS_LOG_LEVEL: "warn",
-    ODS_INTERNAL_SECRET: "",
-  },
-});
+const { gql, stop } = await bootBench({ dataDir });
 try {
-  const gql = async (query, variables, token) => {
-    const res = await fetch(`${platform.url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = await res.json();
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
-  const { login } = await gql(
-    `mutation { login(email: "${admin.email}", password: "${admin.password}") { accessToken } }`,
-  );
-  const token = login.accessToken;
   const register = async (name, storagePath) =>
     (
-      await gql(
-        "mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id tableName } }",
-        { input: { name, storagePath } },
-        token,
-      )
+      await gql("mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id tableName } }", {
+        input: { name, storagePath },
+      })
     ).registerDataset;
   const runSql = (datasetIds, sql) =>
-    gql(
-      "mutation($input: RunSqlInput!) { runSql(input: $input) { rows elapsedMs } }",
-      { input: { datasetIds, sql, timeoutMs: 120000 } },
-      token,
-    );
+    gql("mutation($input: RunSqlInput!) { runSql(input: $input) { rows elapsedMs } }", {
+      input: { datasetIds, sql, timeoutMs: 120000 },
+    });
 
   const big = await register("big csv", "bench/big.csv");
   const bigParquet = await register("big parquet", "bench/big.parquet");
   const million = await register("million", "bench/million.csv");
 
   const preview = await time(() =>
-    gql("query($id: ID!) { dataset(id: $id) { preview(limit: 20) { rows } } }", { id: big.id }, token),
+    gql("query($id: ID!) { dataset(id: $id) { preview(limit: 20) { rows } } }", { id: big.id }),
   );
   const head = await time(async () => execFileSync("head", ["-n", "21", csvPath]));
   const csvScan = await time(() => runSql([big.id], `SELECT count(*) AS n, sum(amount) AS s FROM ${big.tableName}`));
@@ -139,6 +111,5 @@ try {
     },
   ]);
 } finally {
-  await platform.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }

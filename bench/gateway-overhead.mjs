@@ -3,36 +3,14 @@
 // planning, forwarding) and straight to the subgraph (with the internal token the gateway would have made),
 // p50 and p99 at 1 and 20 connections, measured in one run on this machine. Target: at most 2 ms added at p50.
 import autocannon from "autocannon";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { signInternalToken } from "@ods/kit";
-import { startPlatform } from "../scripts/platform.mjs";
+import { bootBench } from "./boot.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const query = JSON.stringify({ query: "query Me { me { id email name } }" });
-const dataDir = await mkdtemp(join(tmpdir(), "ods-bench-"));
-const admin = { email: "bench@example.com", password: "bench-password" };
-const platform = await startPlatform({
-  randomPorts: true,
-  env: {
-    ODS_DATA_DIR: dataDir,
-    ODS_ADMIN_EMAIL: admin.email,
-    ODS_ADMIN_PASSWORD: admin.password,
-    ODS_LOG_LEVEL: "warn",
-    ODS_INTERNAL_SECRET: "",
-  },
-});
+const { platform, token: accessToken, user, stop } = await bootBench();
 
 try {
-  const login = await fetch(`${platform.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `mutation { login(email: "${admin.email}", password: "${admin.password}") { accessToken user { id email roles } } }`,
-    }),
-  }).then((r) => r.json());
-  const { accessToken, user } = login.data.login;
   const internal = await signInternalToken(
     platform.internalSecret,
     { userId: user.id, email: user.email, roles: ["admin"] },
@@ -87,6 +65,5 @@ try {
   );
   console.table(rows);
 } finally {
-  await platform.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }

@@ -3,12 +3,10 @@
 // through the gateway's /v1 (API key check, internal token, model subgraph: lookup, limits, usage, proxying)
 // against calling the upstream test server directly, at 1, 10 and 50 concurrent streams, p50 and p99, in one run.
 // Target (issue 4): at most 5 ms added at p50 and 25 ms at p99 with 50 streams.
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { signInternalToken } from "@ods/kit";
-import { startPlatform } from "../scripts/platform.mjs";
+import { bootBench } from "./boot.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6); // streams per worker and cell
 const CHUNKS = 16; // content chunks per stream
@@ -40,31 +38,7 @@ const upstream = createServer((req, res) => {
 await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}/v1`;
 
-const dataDir = await mkdtemp(join(tmpdir(), "ods-bench-model-"));
-const admin = { email: "bench@example.com", password: "bench-password" };
-const platform = await startPlatform({
-  randomPorts: true,
-  env: {
-    ODS_DATA_DIR: dataDir,
-    ODS_ADMIN_EMAIL: admin.email,
-    ODS_ADMIN_PASSWORD: admin.password,
-    ODS_LOG_LEVEL: "warn",
-    ODS_INTERNAL_SECRET: "",
-    ODS_REDIS_URL: "",
-    ODS_DATABASE_URL: "",
-    ODS_MODEL_PROBE_INTERVAL_MS: "0",
-  },
-});
-
-async function gql(query, variables, token) {
-  const res = await fetch(`${platform.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  }).then((r) => r.json());
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
-  return res.data;
-}
+const { platform, gql, user: me, stop } = await bootBench({ env: { ODS_MODEL_PROBE_INTERVAL_MS: "0" } });
 
 /** One streamed completion: ms to the first content chunk and to the end of the stream. */
 async function stream(target) {
@@ -110,18 +84,10 @@ async function cell(target, concurrency) {
 }
 
 try {
-  const { accessToken: token, user: me } = (
-    await gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken user { id } } }`, {
-      e: admin.email,
-      p: admin.password,
-    })
-  ).login;
-  const { secret } = (await gql(`mutation { createApiKey(name: "bench") { secret } }`, {}, token)).createApiKey;
-  await gql(
-    `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
-    { input: { name: "bench-chat", kind: "CHAT", baseUrl: upstreamUrl, upstreamModel: "bench-up" } },
-    token,
-  );
+  const { secret } = (await gql(`mutation { createApiKey(name: "bench") { secret } }`)).createApiKey;
+  await gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
+    input: { name: "bench-chat", kind: "CHAT", baseUrl: upstreamUrl, upstreamModel: "bench-up" },
+  });
   const targets = [
     { name: "upstream (direct)", url: `${upstreamUrl}/chat/completions`, key: "unused", model: "bench-up" },
     {
@@ -168,7 +134,6 @@ try {
   );
   console.table(rows);
 } finally {
-  await platform.stop();
+  await stop();
   await new Promise((resolve) => upstream.close(resolve));
-  await rm(dataDir, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ const CREATE = /* GraphQL */ `
       title
       modelId
       systemPrompt
+      promptTemplate
       params
       owner {
         id
@@ -218,6 +219,40 @@ describe("conversation subgraph", () => {
       expected(30),
       "again tokens:2",
     ]);
+  });
+
+  it("sends the conversation's prompt template as prompt_template, and its systemPrompt once", async () => {
+    const promptTemplate = { name: "support", version: 2, variables: { product: "Studio" } };
+    const created = (await gqlOk(app.url, alice, CREATE, { input: { systemPrompt: "Be brief.", promptTemplate } }))
+      .createConversation as { id: string; promptTemplate: unknown };
+    expect(created.promptTemplate).toEqual(promptTemplate);
+    const sent = await send(created.id, "hi tokens:2");
+    await readStream(app.url, alice, sent.assistantMessage.id);
+    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === "hi tokens:2")!;
+    expect(request.body.prompt_template).toEqual(promptTemplate);
+    // The model API puts the template's system message first; the conversation's own comes once, after it.
+    expect(request.body.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "hi tokens:2" },
+    ]);
+
+    // Without a template, no extension field is sent at all.
+    const plain = await conversation(alice, {});
+    await readStream(app.url, alice, (await send(plain.id, "plain tokens:1")).assistantMessage.id);
+    const plainRequest = model.requests.find((r) => r.body.messages.at(-1)?.content === "plain tokens:1")!;
+    expect("prompt_template" in plainRequest.body).toBe(false);
+
+    for (const bad of [
+      {},
+      { name: "" },
+      { name: "x", version: 0 },
+      { name: "x", variables: [1] },
+      { name: "x", y: 1 },
+    ]) {
+      const result = await gql(app.url, alice, CREATE, { input: { promptTemplate: bad } });
+      expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(result.errors?.[0]?.message).toMatch(/promptTemplate/);
+    }
   });
 
   it("resumes after a reconnect with afterSeq: no token lost or repeated", async () => {

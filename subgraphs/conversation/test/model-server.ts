@@ -10,6 +10,7 @@ export interface SeenRequest {
     messages: { role: string; content: string }[];
     temperature?: number;
     max_tokens?: number;
+    prompt_template?: unknown;
   };
   /** True once the client hung up before the reply was finished (a stopped generation). */
   aborted: boolean;

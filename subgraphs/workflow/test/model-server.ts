@@ -11,13 +11,15 @@ import { verifyInternalToken, type Caller } from "@ods/kit";
 export interface FakeModelServer {
   url: string;
   callers: Caller[];
+  /** The JSON body of every authenticated request, in arrival order. */
+  bodies: Record<string, unknown>[];
   /** Requests whose client went away before the answer ended (aborted calls). */
   aborted: number;
   close(): Promise<void>;
 }
 
 export async function startFakeModelServer(secret: string): Promise<FakeModelServer> {
-  const state = { callers: [] as Caller[], aborted: 0 };
+  const state = { callers: [] as Caller[], bodies: [] as Record<string, unknown>[], aborted: 0 };
   const server: Server = createServer((req, res) => {
     void (async () => {
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
@@ -34,6 +36,7 @@ export async function startFakeModelServer(secret: string): Promise<FakeModelSer
       }
       state.callers.push(caller);
       const body = JSON.parse(await readBody(req)) as { model: string; messages: { role: string; content: string }[] };
+      state.bodies.push(body);
       const prompt = body.messages.at(-1)!.content;
       if (prompt.includes("FAIL")) {
         res.writeHead(500, { "content-type": "application/json" });
@@ -77,6 +80,9 @@ export async function startFakeModelServer(secret: string): Promise<FakeModelSer
     url: `http://127.0.0.1:${port}`,
     get callers() {
       return state.callers;
+    },
+    get bodies() {
+      return state.bodies;
     },
     get aborted() {
       return state.aborted;

@@ -392,6 +392,81 @@ describe("workflow subgraph", () => {
     expect(gone.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 
+  it("passes an llm node's promptTemplate as prompt_template, its variables' placeholders rendered", async () => {
+    const graph = {
+      nodes: [
+        { id: "in", type: "input", config: { fields: ["question"] } },
+        { id: "first", type: "llm", config: { prompt: "draft {{input.question}}" } },
+        {
+          id: "second",
+          type: "llm",
+          config: {
+            prompt: "refine",
+            systemPrompt: "Be brief.",
+            promptTemplate: {
+              name: "reviewer",
+              version: 3,
+              variables: {
+                question: "{{input.question}}",
+                draft: "{{first.text}}",
+                tries: 2,
+                tags: ["{{input.question}}"],
+              },
+            },
+          },
+        },
+        { id: "out", type: "output", config: { name: "answer" } },
+      ],
+      edges: [
+        { source: "in", target: "first" },
+        { source: "first", target: "second" },
+        { source: "second", target: "out" },
+      ],
+    };
+    const workflowId = await createWorkflow(alice, "Templated", graph);
+    const executionId = await run(alice, workflowId, { question: "why?" });
+    const events = await follow(alice, executionId);
+    expect(events.at(-1)).toMatchObject({ type: "EXECUTION_FINISHED", status: "SUCCEEDED" });
+
+    const rendered = {
+      name: "reviewer",
+      version: 3,
+      variables: { question: "why?", draft: "Hello from the model: draft why?", tries: 2, tags: ["why?"] },
+    };
+    const body = model.bodies.find((b) => (b.messages as { content: string }[]).at(-1)?.content === "refine")!;
+    expect(body.prompt_template).toEqual(rendered);
+    // The model API puts the template's system message first; the node's own system prompt is sent once.
+    expect(body.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "refine" },
+    ]);
+    const first = model.bodies.find((b) => (b.messages as { content: string }[]).at(-1)?.content === "draft why?")!;
+    expect("prompt_template" in first).toBe(false);
+    const { execution } = await ok<{ execution: { nodeRuns: { nodeId: string; inputs: unknown }[] } }>(
+      alice,
+      EXECUTION,
+      { id: executionId },
+    );
+    expect(execution.nodeRuns.find((r) => r.nodeId === "second")!.inputs).toMatchObject({ promptTemplate: rendered });
+
+    // The shape is checked when the graph is saved, placeholders in variables included.
+    const withTemplate = (promptTemplate: unknown) => ({
+      ...graph,
+      nodes: graph.nodes.map((n) => (n.id === "second" ? { ...n, config: { prompt: "x", promptTemplate } } : n)),
+    });
+    for (const [bad, message] of [
+      [{ version: 1 }, /promptTemplate/],
+      [{ name: "" }, /promptTemplate/],
+      [{ name: "t", version: 0 }, /promptTemplate/],
+      [{ name: "t", extra: true }, /promptTemplate/],
+      [{ name: "t", variables: { v: "{{nowhere.text}}" } }, /nowhere/],
+    ] as const) {
+      const result = await gql(alice, CREATE, { input: { name: "Bad template", ...withTemplate(bad) } });
+      expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(result.errors?.[0]?.message).toMatch(message);
+    }
+  });
+
   it("lists node types with their config JSON Schema", async () => {
     const data = await ok<{ nodeTypes: { name: string; configSchema: { properties: Record<string, unknown> } }[] }>(
       alice,
@@ -399,7 +474,7 @@ describe("workflow subgraph", () => {
     );
     expect(data.nodeTypes.map((t) => t.name)).toEqual(["input", "llm", "output"]);
     expect(Object.keys(data.nodeTypes[1]!.configSchema.properties)).toEqual(
-      expect.arrayContaining(["modelId", "prompt", "systemPrompt", "temperature", "maxTokens"]),
+      expect.arrayContaining(["modelId", "prompt", "systemPrompt", "temperature", "maxTokens", "promptTemplate"]),
     );
   });
 

@@ -9,13 +9,23 @@ export interface GenerationParams {
   maxTokens?: number;
 }
 
+/**
+ * A prompt template of the model subgraph that frames every reply of a conversation: sent to the model API as
+ * the `prompt_template` extension, which renders it as the first system message.
+ */
+export interface ConversationPromptTemplate {
+  name: string;
+  version?: number;
+  variables?: Record<string, unknown>;
+}
+
 /** A chat with history, owned by one user. */
 @Entity({ tableName: "conversation_conversation" })
 @Index({ properties: ["ownerId", "updatedAt"] })
 @ObjectType()
 @Directive('@key(fields: "id")')
 export class Conversation {
-  [OptionalProps]?: "createdAt" | "updatedAt" | "params" | "systemPrompt";
+  [OptionalProps]?: "createdAt" | "updatedAt" | "params" | "systemPrompt" | "promptTemplate";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)
@@ -36,6 +46,15 @@ export class Conversation {
   @Property({ type: "text", nullable: true })
   @Field(() => String, { nullable: true })
   systemPrompt?: string | null;
+
+  @Property({ type: "json", nullable: true })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description:
+      "`{ name, version?, variables? }`: a prompt template of the model subgraph, rendered as the first system " +
+      "message of every reply (before `systemPrompt`)",
+  })
+  promptTemplate?: ConversationPromptTemplate | null;
 
   @Property({ type: "json" })
   @Field(() => GraphQLJSON, { description: "Generation settings: `temperature` (0–2), `maxTokens`." })

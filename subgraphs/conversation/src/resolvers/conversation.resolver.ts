@@ -51,6 +51,14 @@ export class CreateConversationInput {
 
   @Field(() => GraphQLJSON, { nullable: true, description: "`{ temperature?: 0–2, maxTokens?: Int }`" })
   params?: unknown;
+
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description:
+      "`{ name, version?: Int, variables?: { name: value } }`: a prompt template (see `promptTemplates`) rendered " +
+      "as the first system message of every reply; `systemPrompt`, if set, follows it.",
+  })
+  promptTemplate?: unknown;
 }
 
 @Resolver(() => Conversation)

@@ -18,11 +18,21 @@ const params = z
 const modelId = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 const title = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 
+/** The model subgraph's `prompt_template` reference; it checks that the template exists when a reply is made. */
+const promptTemplate = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    version: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+    variables: z.record(z.string(), z.unknown(), { error: "must be an object of name: value" }).optional(),
+  })
+  .strict();
+
 const createInput = z.object({
   title: title.default("New conversation"),
   modelId: modelId.optional(),
   systemPrompt: z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`).optional(),
   params: params.default({}),
+  promptTemplate: promptTemplate.optional(),
 });
 
 const sendInput = z.object({
@@ -44,6 +54,7 @@ export interface CreateConversation {
   modelId?: string | null;
   systemPrompt?: string | null;
   params?: unknown;
+  promptTemplate?: unknown;
 }
 
 export interface SendMessage {
@@ -101,6 +112,7 @@ export class ConversationService {
       modelId: data.modelId ?? this.defaultModelId,
       systemPrompt: data.systemPrompt ?? null,
       params: data.params,
+      promptTemplate: data.promptTemplate ?? null,
     });
     await em.persistAndFlush(conversation);
     return conversation;

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import { followStream, notFound, serviceCaller, type Caller, type LogEntry, type Logger, type PubSub } from "@ods/kit";
 import OpenAI, { APIConnectionError, APIError } from "openai";
+import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { Message, MessageStatus, type GenerationParams } from "../entities/index.js";
 import { buildPrompt } from "./prompt.js";
 import { isTerminal, messageStream, STOP_CHANNEL, type StreamEvent } from "./stream-events.js";
@@ -290,15 +291,20 @@ export class GenerationService {
       );
       const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
       armIdle();
+      const request: ChatCompletionCreateParamsStreaming = {
+        model: message.modelId ?? conversation.modelId,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(job.params.temperature !== undefined ? { temperature: job.params.temperature } : {}),
+        ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
+      };
+      // The model API renders the template as the first system message; `messages` keeps only the conversation's
+      // own system prompt, which then follows it. The SDK passes the extension field through as it is.
       const completion = await client.chat.completions.create(
-        {
-          model: message.modelId ?? conversation.modelId,
-          messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          ...(job.params.temperature !== undefined ? { temperature: job.params.temperature } : {}),
-          ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
-        },
+        (conversation.promptTemplate
+          ? { ...request, prompt_template: conversation.promptTemplate }
+          : request) as ChatCompletionCreateParamsStreaming,
         { signal: upstream },
       );
       for await (const chunk of completion) {

@@ -35,7 +35,7 @@ export const BUILTIN_RERANKER_ID = "builtin-reranker";
 @ObjectType()
 @Directive('@key(fields: "id")')
 export class Model {
-  [OptionalProps]?: "createdAt" | "updatedAt" | "hasApiKey";
+  [OptionalProps]?: "createdAt" | "updatedAt" | "hasApiKey" | "tags";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)
@@ -85,6 +85,10 @@ export class Model {
   @Property({ type: "text", nullable: true })
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Property({ type: "json" })
+  @Field(() => [String], { description: 'Free labels for finding models, e.g. `models(tag: "prod")`' })
+  tags: string[] = [];
 
   @Property({ type: "string", length: 36, nullable: true, index: true })
   @Field(() => ID, { nullable: true, description: "Who registered the model; null for the built-ins" })

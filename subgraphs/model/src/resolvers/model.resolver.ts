@@ -62,6 +62,9 @@ class ModelsArgs {
   @Field(() => ModelKind, { nullable: true })
   kind?: ModelKind | null;
 
+  @Field(() => String, { nullable: true, description: "Only models carrying this tag (exact match)" })
+  tag?: string | null;
+
   @Field(() => Int, { nullable: true })
   first?: number | null;
 
@@ -115,6 +118,9 @@ export class RegisterModelInput {
 
   @Field(() => ModelLimitsInput, { nullable: true })
   limits?: ModelLimitsInput | null;
+
+  @Field(() => [String], { nullable: true, description: "1–50 characters each, at most 20; replaces the stored tags" })
+  tags?: string[] | null;
 }
 
 @InputType({ description: "Fields left out stay as they are; null clears an optional field" })
@@ -154,6 +160,9 @@ export class UpdateModelInput {
 
   @Field(() => ModelLimitsInput, { nullable: true })
   limits?: ModelLimitsInput | null;
+
+  @Field(() => [String], { nullable: true, description: "1–50 characters each, at most 20; replaces the stored tags" })
+  tags?: string[] | null;
 }
 
 /** GraphQL input objects arrive as class instances whose absent fields are missing: keep only what was sent. */

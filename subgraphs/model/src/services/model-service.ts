@@ -112,6 +112,12 @@ const fields = {
   dimensions: z.number().int().min(1, "must be positive").max(65_536).nullish(),
   defaultParams: defaultParams.nullish(),
   description: z.string().max(2000, "must be at most 2000 characters").nullish(),
+  tags: z
+    .array(z.string().trim().min(1, "each tag must not be empty").max(50, "each tag must be at most 50 characters"))
+    .max(20, "must hold at most 20 tags")
+    // Repeats carry no meaning; keep the first of each.
+    .transform((tags) => [...new Set(tags)])
+    .nullish(),
   ...modelUsageFields,
 };
 
@@ -240,13 +246,20 @@ export class ModelService {
     }
   }
 
-  /** One page of models, optionally of one kind, oldest first (the built-ins lead). */
+  /** One page of models, optionally of one kind and/or carrying one tag, oldest first (the built-ins lead). */
   async list(
     em: EntityManager,
-    args: { kind?: ModelKind | null; first?: number | null; after?: string | null },
+    args: { kind?: ModelKind | null; tag?: string | null; first?: number | null; after?: string | null },
   ): Promise<Page<Model>> {
     const { offset, limit } = pageWindow(args);
     const where: FilterQuery<Model> = args.kind ? { kind: args.kind } : {};
+    if (args.tag != null) {
+      // JSON array containment has no portable SQL form over SQLite, PostgreSQL and MariaDB; the registry is
+      // small, so the tag is matched here and the page is cut from the matches (totalCount counts them all).
+      const all = await em.find(Model, where, { orderBy: { createdAt: "asc", id: "asc" } });
+      const tagged = all.filter((m) => (m.tags ?? []).includes(args.tag!));
+      return toPage(tagged.slice(offset, offset + limit), offset, tagged.length);
+    }
     const [rows, total] = await em.findAndCount(Model, where, {
       orderBy: { createdAt: "asc", id: "asc" },
       offset,
@@ -298,6 +311,7 @@ export class ModelService {
       dimensions: data.dimensions ?? null,
       defaultParams: data.defaultParams ?? null,
       description: data.description ?? null,
+      tags: data.tags ?? [],
       ownerId: caller.userId,
       ...modelUsageColumns(data),
     });
@@ -339,6 +353,7 @@ export class ModelService {
     for (const key of ["upstreamModel", "contextLength", "dimensions", "defaultParams", "description"] as const) {
       if (data[key] !== undefined) (model as unknown as Record<string, unknown>)[key] = data[key];
     }
+    if (data.tags !== undefined) model.tags = data.tags ?? [];
     Object.assign(model, modelUsageColumns(data));
     if (model.provider === ModelProvider.OPENAI_COMPATIBLE && !model.baseUrl) {
       throw badInput("Invalid input: baseUrl: is required for OPENAI_COMPATIBLE models", {

@@ -12,7 +12,7 @@ import {
 import { CANCEL_CHANNEL, ExecutionEventType, executionStream, type ExecutionEventData } from "./events.js";
 import { topologicalOrder, type WorkflowGraph } from "./graph.js";
 import { inputConfig, llmConfig, outputConfig } from "./node-types.js";
-import { INPUT_SCOPE, renderTemplate } from "./template.js";
+import { INPUT_SCOPE, renderStrings, renderTemplate } from "./template.js";
 
 /** Builds an `openai` client for the model API acting for a caller (kit's `createModelClient`). */
 export type ModelClientFactory = (caller: Caller) => Promise<OpenAI>;
@@ -447,10 +447,17 @@ export class ExecutionEngine {
     const config = llmConfig.parse(node.config);
     const prompt = renderTemplate(config.prompt, ctx.scope);
     const systemPrompt = config.systemPrompt === undefined ? undefined : renderTemplate(config.systemPrompt, ctx.scope);
+    const promptTemplate = config.promptTemplate && {
+      ...config.promptTemplate,
+      ...(config.promptTemplate.variables && {
+        variables: renderStrings(config.promptTemplate.variables, ctx.scope) as Record<string, unknown>,
+      }),
+    };
     ctx.setInputs({
       modelId: config.modelId,
       prompt,
       ...(systemPrompt !== undefined && { systemPrompt }),
+      ...(promptTemplate && { promptTemplate }),
       ...(config.temperature !== undefined && { temperature: config.temperature }),
       ...(config.maxTokens !== undefined && { maxTokens: config.maxTokens }),
     });
@@ -482,15 +489,20 @@ export class ExecutionEngine {
     let lastEmit = 0;
     try {
       watch();
+      const request: OpenAI.Chat.ChatCompletionCreateParamsStreaming = {
+        model: config.modelId,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(config.temperature !== undefined && { temperature: config.temperature }),
+        ...(config.maxTokens !== undefined && { max_tokens: config.maxTokens }),
+      };
+      // `prompt_template` is the model API's extension: it renders the template as the first system message.
+      // The SDK passes the unknown field through as it is.
       const stream = await client.chat.completions.create(
-        {
-          model: config.modelId,
-          messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          ...(config.temperature !== undefined && { temperature: config.temperature }),
-          ...(config.maxTokens !== undefined && { max_tokens: config.maxTokens }),
-        },
+        (promptTemplate
+          ? { ...request, prompt_template: promptTemplate }
+          : request) as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
         { signal: call.signal },
       );
       for await (const chunk of stream) {

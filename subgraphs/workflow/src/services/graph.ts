@@ -2,7 +2,7 @@ import { badInput, parseInput } from "@ods/kit";
 import { z } from "zod";
 import type { WorkflowEdge, WorkflowNode } from "../entities/index.js";
 import { NODE_TYPES, type OutputConfig } from "./node-types.js";
-import { INPUT_SCOPE, placeholders } from "./template.js";
+import { INPUT_SCOPE, placeholders, stringsIn } from "./template.js";
 
 const nodeSchema = z.object({
   id: z
@@ -151,7 +151,10 @@ export function validateGraph(raw: { nodes: unknown; edges: unknown }): Workflow
 function templatesOf(node: WorkflowNode): string[] {
   const config = node.config as Record<string, unknown>;
   const keys = node.type === "llm" ? ["prompt", "systemPrompt"] : node.type === "output" ? ["value"] : [];
-  return keys.map((k) => config[k]).filter((v): v is string => typeof v === "string");
+  const templates = keys.map((k) => config[k]).filter((v): v is string => typeof v === "string");
+  // A prompt template's variables may read inputs and upstream nodes too.
+  const promptTemplate = node.type === "llm" ? (config.promptTemplate as { variables?: unknown } | undefined) : null;
+  return [...templates, ...stringsIn(promptTemplate?.variables)];
 }
 
 /**

@@ -49,6 +49,21 @@ export const llmConfig = z
     systemPrompt: z.string().max(100_000).optional().describe("The system message; placeholders work here too."),
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+    promptTemplate: z
+      .object({
+        name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+        version: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+        variables: z
+          .record(z.string(), z.unknown(), { error: "must be an object of name: value" })
+          .optional()
+          .describe("Template variables; placeholders in their string values are replaced first, as in prompt."),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "A prompt template of the model registry, rendered by the model API as the first system message " +
+          "(before systemPrompt).",
+      ),
   })
   .strict();
 

@@ -64,3 +64,26 @@ function formatValue(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return JSON.stringify(value);
 }
+
+/**
+ * Renders every string inside `value` (object values and array items too, at any depth) with
+ * {@link renderTemplate}; anything else is kept as it is.
+ *
+ * @throws TemplateError as {@link renderTemplate} does.
+ */
+export function renderStrings(value: unknown, scope: Record<string, unknown>): unknown {
+  if (typeof value === "string") return renderTemplate(value, scope);
+  if (Array.isArray(value)) return value.map((item) => renderStrings(item, scope));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderStrings(v, scope)]));
+  }
+  return value;
+}
+
+/** Every string inside `value` (object values and array items too, at any depth). */
+export function stringsIn(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(stringsIn);
+  return [];
+}

@@ -16,6 +16,8 @@ export type CreateConversationInput = {
   modelId?: string | null | undefined;
   /** `{ temperature?: 0–2, maxTokens?: Int }` */
   params?: unknown;
+  /** `{ name, version?: Int, variables?: { name: value } }`: a prompt template (see `promptTemplates`) rendered as the first system message of every reply; `systemPrompt`, if set, follows it. */
+  promptTemplate?: unknown;
   systemPrompt?: string | null | undefined;
   /** Defaults to "New conversation". */
   title?: string | null | undefined;
