@@ -9,7 +9,7 @@ import { builtinReply, streamPieces, type BuiltinMessage } from "./builtin-chat.
 import { BUILTIN_EMBEDDING_DIMENSIONS, embedText } from "./builtin-embedder.js";
 import { describeUpstreamError, type ModelService } from "./model-service.js";
 import { promptTemplateRef } from "./templates/template-service.js";
-import { rerank, type RerankRequest, type RerankResponse } from "./rerank.js";
+import { rerank, type RerankRequest, type RerankResponse, type UpstreamRerank } from "./rerank.js";
 import type { EndpointRouter, Routed } from "./routing/router.js";
 import { BodyReader, readText } from "./routing/upstream-http.js";
 import { ChatRelay } from "./chat-relay.js";
@@ -303,7 +303,21 @@ export class InferenceService {
     signal?: AbortSignal,
     observer?: CallObserver,
   ): Promise<RerankResponse> {
-    return rerank(this.models, model, request, signal, observer);
+    return rerank(
+      async (target, body, callSignal, callObserver) => {
+        const routed = await this.options.router.call(
+          target,
+          ({ client, signal: attempt }) => client.post<UpstreamRerank>("/rerank", { body, signal: attempt }),
+          { timeoutMs: this.options.upstreamTimeoutMs, signal: callSignal, observer: callObserver },
+        );
+        routed.abort();
+        return routed.value;
+      },
+      model,
+      request,
+      signal,
+      observer,
+    );
   }
 
   private builtin(model: Model, request: ChatRequest) {

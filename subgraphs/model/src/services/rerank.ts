@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { BUILTIN_RERANKER_ID, ModelProvider, type Model } from "../entities/index.js";
-import { fromUpstream, invalidRequest } from "./api-error.js";
+import { ApiError, fromUpstream, invalidRequest } from "./api-error.js";
 import { rerankScores } from "./builtin-reranker.js";
-import { describeUpstreamError, type ModelService } from "./model-service.js";
+import { describeUpstreamError } from "./model-service.js";
 import { countTokens } from "./text.js";
 import type { CallObserver } from "./usage/observer.js";
 
@@ -39,8 +39,19 @@ const textOf = (d: RerankRequest["documents"][number]): string => (typeof d === 
  * reranker scores offline; an OPENAI_COMPATIBLE rerank model is called at `<baseUrl>/rerank` (vLLM, TEI, Jina
  * all serve it there) and its answer normalised to the same shape. `observer` sees the call as chat calls are seen.
  */
+/**
+ * Sends a rerank body to one of the model's upstream endpoints (with failover and breakers, like chat and
+ * embeddings) and returns its answer; throws in OpenAI's error shape.
+ */
+export type RerankUpstream = (
+  model: Model,
+  body: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+  observer: CallObserver | undefined,
+) => Promise<UpstreamRerank>;
+
 export async function rerank(
-  models: ModelService,
+  upstream: RerankUpstream,
   model: Model,
   request: RerankRequest,
   signal?: AbortSignal,
@@ -70,11 +81,11 @@ export async function rerank(
     };
   }
 
-  observer?.onStart({ modelId: model.id, endpoint: model.baseUrl ?? "" });
   let answer: UpstreamRerank;
   try {
-    answer = await models.client(model).post<UpstreamRerank>("/rerank", {
-      body: {
+    answer = await upstream(
+      model,
+      {
         model: model.upstreamModel ?? model.name,
         query: request.query,
         documents: texts,
@@ -82,10 +93,15 @@ export async function rerank(
         return_documents: withDocuments,
       },
       signal,
-    });
+      observer,
+    );
   } catch (err) {
-    observer?.onEnd({ status: signal?.aborted ? "cancelled" : "error", errorCode: "upstream_error" });
-    if (signal?.aborted) throw err;
+    observer?.onEnd(
+      signal?.aborted
+        ? { status: "cancelled" }
+        : { status: "error", errorCode: err instanceof ApiError ? (err.code ?? err.type) : "upstream_error" },
+    );
+    if (signal?.aborted || err instanceof ApiError) throw err;
     throw fromUpstream(model.name, err, describeUpstreamError);
   }
   observer?.onFirstToken();
@@ -101,7 +117,7 @@ export async function rerank(
 }
 
 /** What rerank servers answer: Jina/vLLM/Cohere `{ results: [...] }`, or TEI's bare array. */
-type UpstreamRerank = {
+export type UpstreamRerank = {
   results?: { index: number; relevance_score?: number; score?: number }[];
   usage?: { prompt_tokens?: number; total_tokens?: number };
 } & ({ index: number; score?: number; relevance_score?: number }[] | object);
