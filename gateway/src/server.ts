@@ -32,6 +32,7 @@ import type { GatewayContext } from "./context.js";
 import { InternalDataSource } from "./data-source.js";
 import { InternalTokens } from "./internal-tokens.js";
 import { openAiRoutes } from "./routes/openai.js";
+import { passThrough } from "./routes/pass-through.js";
 import { sessionCookie, sessionRoutes } from "./routes/session.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { webRoutes } from "./routes/web.js";
@@ -129,6 +130,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     sessionRoutes({ identityUrl: urls.identity!, internalSecret: config.ODS_INTERNAL_SECRET, secureCookies }),
   );
   app.use("/v1", openAiRoutes({ modelUrl: urls.model!, tokens: internalTokens, auth, logger }));
+  // REST routes of the dataset subgraph (streamed rows); `/api/` keeps them clear of the web app's own pages.
+  app.use(
+    "/api/datasets",
+    passThrough({
+      target: urls.dataset!,
+      tokens: internalTokens,
+      auth,
+      logger,
+      refuse: (res, status, message) =>
+        res
+          .status(status)
+          .json({ error: { code: status === 401 ? "UNAUTHENTICATED" : "UPSTREAM_UNAVAILABLE", message } }),
+    }),
+  );
   app.use(
     "/objects",
     uploadRoutes({

@@ -162,6 +162,33 @@ describe("the original plan's acceptance", () => {
   });
 });
 
+describe("reading from code", () => {
+  it("streams every row of a larger dataset through the SDK in one pass, and refuses a stranger", async () => {
+    const lines = ["id,label"];
+    for (let i = 0; i < 5_000; i++) lines.push(`${i},row ${i}`);
+    const ds = await register({
+      name: "five thousand",
+      storagePath: await upload("many.csv", `${lines.join("\n")}\n`, "text/csv"),
+    });
+    const ods = new OneDataStudio({ url: platform.url, accessToken: token });
+    try {
+      let count = 0;
+      let last: Record<string, unknown> | undefined;
+      for await (const row of (await ods.datasets.get(ds.id)).rows()) {
+        count++;
+        last = row;
+      }
+      expect(count).toBe(5_000);
+      expect(last).toEqual({ id: 4_999, label: "row 4999" });
+    } finally {
+      await ods.close();
+    }
+    const anonymous = await fetch(`${platform.url}/api/datasets/${ds.id}/rows`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as any).error.code).toBe("UNAUTHENTICATED");
+  });
+});
+
 describe("uploads, formats and versions", () => {
   it("infers the schema of CSV, JSONL and Parquet uploads and previews them", async () => {
     const csv = await register({ name: "sales csv", storagePath: await upload("sales.csv", SALES_CSV, "text/csv") });

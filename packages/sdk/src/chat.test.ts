@@ -43,6 +43,9 @@ function platform(log: StreamEvent[], dropAfter?: number) {
         yield { messageStream: event } as R;
       }
     },
+    get() {
+      throw new Error("no REST routes here");
+    },
   };
   return { chat: new ChatApi(transport), afterSeqs };
 }

@@ -96,6 +96,23 @@ export class OneDataStudio implements Transport {
   }
 
   /**
+   * A GET of one of the gateway's REST routes, with the client's credential.
+   * @throws {@link OdsError} `NETWORK_ERROR` when the gateway cannot be reached.
+   */
+  async get(path: string, signal?: AbortSignal): Promise<Response> {
+    const credential = this.#credential();
+    const url = new URL(path, this.#httpUrl);
+    try {
+      return await this.#fetch(url.toString(), {
+        headers: credential ? { authorization: `Bearer ${credential}` } : {},
+        signal,
+      });
+    } catch (error) {
+      throw new OdsError("NETWORK_ERROR", `Cannot reach ${url.origin}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
    * Runs a typed query or mutation (a document from `graphql()` in codegen's client preset).
    * @throws {@link OdsError} carrying `extensions.code` when the response has errors.
    */

@@ -1,4 +1,4 @@
-import { DatasetPreviewQuery, DatasetQuery, DatasetRowsQuery, DatasetsQuery } from "./documents.js";
+import { DatasetPreviewQuery, DatasetQuery, DatasetsQuery } from "./documents.js";
 import { OdsError } from "./errors.js";
 import type { SdkDatasetPreviewQuery, SdkDatasetQuery, SdkDatasetsQuery } from "./gql/graphql.js";
 import { toPage, type Page, type PageOptions, type Transport } from "./transport.js";
@@ -14,15 +14,12 @@ export type DataPreview = NonNullable<SdkDatasetPreviewQuery["dataset"]>["previe
 /** One row of data, keyed by column name, values as JSON. */
 export type DatasetRow = Record<string, unknown>;
 
-/** Rows fetched per request by {@link Dataset.rows}: the most `Dataset.rows(first)` accepts. */
-export const ROWS_PAGE_SIZE = 1000;
-
 /** Options of {@link Dataset.rows}. */
 export interface RowsOptions {
   /** Read this version instead of the newest. */
   version?: number;
-  /** Rows per request. @defaultValue 1000 (the most the API accepts) */
-  pageSize?: number;
+  /** Stops the stream (and the server's scan of the file) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link DatasetsApi.list}. */
@@ -78,10 +75,13 @@ export class Dataset {
   /**
    * Every row of the dataset, as objects keyed by column name, in file order.
    *
-   * @remarks Pages through `Dataset.rows` a page at a time, so memory stays flat however large the dataset is;
-   * the next page is requested while the current one is being consumed.
+   * @remarks Streams `GET /api/datasets/<id>/rows` (NDJSON): the server reads the file once, from start to end, and
+   * rows arrive as it does, so memory stays flat however large the dataset is. Stop iterating at any time and the
+   * server stops reading. A stream cut off part-way throws instead of ending, so a loop that finishes has seen
+   * every row.
    *
-   * @throws {@link OdsError} `NOT_FOUND` when the dataset was deleted while reading.
+   * @throws {@link OdsError} `NOT_FOUND` when the dataset was deleted, `STREAM_INTERRUPTED` when the connection
+   * broke part-way, and the server's code for any other refusal.
    *
    * @example
    * ```ts
@@ -90,26 +90,59 @@ export class Dataset {
    * ```
    */
   async *rows(options: RowsOptions = {}): AsyncGenerator<DatasetRow, void, undefined> {
-    const first = options.pageSize ?? ROWS_PAGE_SIZE;
-    const fetchPage = async (after: string | null) => {
-      const data = await this.#transport.graphql(DatasetRowsQuery, {
-        id: this.id,
-        first,
-        after,
-        version: options.version ?? null,
-      });
-      if (!data.dataset) throw new OdsError("NOT_FOUND", `Dataset ${this.id} was not found.`);
-      return data.dataset.rows;
-    };
-    let page = await fetchPage(null);
-    for (;;) {
-      const next =
-        page.pageInfo.hasNextPage && page.pageInfo.endCursor ? fetchPage(page.pageInfo.endCursor) : undefined;
-      // A rejected prefetch must not go unhandled while the consumer is still busy with this page.
-      next?.catch(() => undefined);
-      for (const edge of page.edges) yield asRow(edge.node);
-      if (!next) return;
-      page = await next;
+    const query = options.version === undefined ? "" : `?version=${options.version}`;
+    const abort = new AbortController();
+    const forward = () => abort.abort();
+    options.signal?.addEventListener("abort", forward, { once: true });
+    try {
+      const response = await this.#transport.get(
+        `/api/datasets/${encodeURIComponent(this.id)}/rows${query}`,
+        abort.signal,
+      );
+      if (!response.ok || !response.body) {
+        const body = (await response.json().catch(() => null)) as {
+          error?: { code?: string; message?: string };
+        } | null;
+        throw new OdsError(
+          body?.error?.code ?? "HTTP_ERROR",
+          body?.error?.message ?? `The server answered ${response.status}`,
+          {
+            status: response.status,
+          },
+        );
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffered = "";
+      try {
+        for (;;) {
+          let chunk: { done: boolean; value?: string };
+          try {
+            chunk = await reader.read();
+          } catch (error) {
+            throw new OdsError(
+              "STREAM_INTERRUPTED",
+              `The rows of dataset ${this.id} stopped part-way; read them again`,
+              {
+                cause: error,
+              },
+            );
+          }
+          if (chunk.done) break;
+          buffered += chunk.value ?? "";
+          let newline: number;
+          while ((newline = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            if (line.trim()) yield asRow(JSON.parse(line));
+          }
+        }
+        if (buffered.trim()) yield asRow(JSON.parse(buffered));
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", forward);
+      abort.abort();
     }
   }
 }

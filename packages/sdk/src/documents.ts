@@ -54,23 +54,6 @@ export const DatasetPreviewQuery = graphql(`
   }
 `);
 
-export const DatasetRowsQuery = graphql(`
-  query SdkDatasetRows($id: ID!, $first: Int!, $after: String, $version: Int) {
-    dataset(id: $id) {
-      rows(first: $first, after: $after, version: $version) {
-        edges {
-          cursor
-          node
-        }
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-      }
-    }
-  }
-`);
-
 export const DatasetsQuery = graphql(`
   query SdkDatasets($first: Int, $after: String, $search: String) {
     datasets(first: $first, after: $after, search: $search) {

@@ -8,7 +8,6 @@ export {
   type DatasetRow,
   type DatasetSummary,
   type ListDatasetsOptions,
-  ROWS_PAGE_SIZE,
   type RowsOptions,
 } from "./datasets.js";
 export { ModelsApi, type ListModelsOptions, type ModelInfo } from "./models.js";

@@ -11,6 +11,8 @@ export interface Transport {
   graphql<R, V>(document: TypedDocumentNode<R, V>, ...variables: VariablesArg<V>): Promise<R>;
   /** Opens one subscription over graphql-ws; throws when the socket drops (callers decide whether to resume). */
   subscribe<R, V>(document: TypedDocumentNode<R, V>, ...variables: VariablesArg<V>): AsyncIterable<R>;
+  /** A GET of one of the gateway's REST routes (`path` from the gateway's root, e.g. `/api/datasets/…`), signed in. */
+  get(path: string, signal?: AbortSignal): Promise<Response>;
 }
 
 /** A page of a Relay connection, flattened. */

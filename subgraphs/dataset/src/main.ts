@@ -5,6 +5,7 @@ import { migrations } from "./migrations/index.js";
 import { entities, schemaOptions } from "./schema.js";
 import { createDatasetServices } from "./services/index.js";
 import { failInterruptedJobs } from "./services/interrupted-jobs.js";
+import { mountRoutes } from "./routes.js";
 
 async function main() {
   const config = loadDatasetConfig();
@@ -28,6 +29,7 @@ async function main() {
     logger,
     services,
     readiness: [{ name: "object store", check: () => services.store.ping() }],
+    routes: (app) => mountRoutes(app, { orm, services, internalSecret: config.ODS_INTERNAL_SECRET, logger }),
     // Let running catalog refreshes and statistics jobs settle before the database closes.
     onClose: async () => {
       await Promise.all([services.dataSources.idle(), services.datasets.idle()]);

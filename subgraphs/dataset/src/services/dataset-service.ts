@@ -570,6 +570,20 @@ export class DatasetService {
   }
 
   /**
+   * Every row of a version (the newest by default), streamed from the file in one pass: what
+   * `GET /api/datasets/<id>/rows` sends, and how the SDK reads a dataset of any size whole.
+   */
+  async *streamRows(
+    em: EntityManager,
+    caller: Caller,
+    dataset: Dataset,
+    versionNumber?: number | null,
+  ): AsyncGenerator<Row> {
+    const version = await this.version(em, dataset, versionNumber);
+    yield* this.rowsOf(await this.fileOf(em, caller, version));
+  }
+
+  /**
    * The first `limit` rows (1–1000) of a version (the newest by default), typed by its columns; reads only the
    * start of the file, so a 10 GB file previews as fast as a 10 KB one.
    */
