@@ -272,7 +272,7 @@ describe("conversation subgraph", () => {
 
   it("stopGeneration keeps the partial text as STOPPED and aborts the upstream request", async () => {
     const { id } = await conversation();
-    const sent = await send(id, "tokens:400 delay:5");
+    const sent = await send(id, "tokens:2000 delay:5");
     const messageId = sent.assistantMessage.id;
     let resolveSome: () => void;
     const some = new Promise<void>((resolve) => (resolveSome = resolve));
@@ -281,8 +281,8 @@ describe("conversation subgraph", () => {
     const stopped = (await gqlOk(app.url, alice, STOP, { id: messageId })).stopGeneration;
     expect(stopped.status).toBe("STOPPED");
     expect(stopped.content.length).toBeGreaterThan(0);
-    expect(stopped.content.length).toBeLessThan(expected(400).length);
-    expect(expected(400).startsWith(stopped.content)).toBe(true);
+    expect(stopped.content.length).toBeLessThan(expected(2000).length);
+    expect(expected(2000).startsWith(stopped.content)).toBe(true);
 
     const { events } = await reading;
     expectWellFormed(events);
@@ -290,7 +290,7 @@ describe("conversation subgraph", () => {
     expect(deltas(events)).toBe(stopped.content);
     expect(events.at(-1)!.message!.content).toBe(stopped.content);
 
-    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === "tokens:400 delay:5")!;
+    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === "tokens:2000 delay:5")!;
     await expect.poll(() => request.aborted).toBe(true);
     expect(request.finished).toBe(false);
 
@@ -357,7 +357,8 @@ describe("conversation subgraph", () => {
     const results = await Promise.all(
       ids.map((conversationId) =>
         Promise.all(
-          ["tokens:2 delay:1 a", "tokens:2 delay:1 b"].map((content) =>
+          // Replies long enough to still be streaming when the other send arrives, however loaded the machine.
+          ["tokens:100 delay:5 a", "tokens:100 delay:5 b"].map((content) =>
             gql(app.url, alice, SEND, { input: { conversationId, content } }),
           ),
         ),

@@ -72,7 +72,7 @@ describe.skipIf(skip)("two replicas sharing Redis and one database", () => {
   });
 
   it("stops from one replica a reply generated on the other", async () => {
-    const messageId = await sendOn(b, "tokens:400 delay:5");
+    const messageId = await sendOn(b, "tokens:2000 delay:5");
     let resolveSome: () => void;
     const some = new Promise<void>((resolve) => (resolveSome = resolve));
     const reading = readStream(a.url, alice, messageId, { onEvent: (e) => e.seq >= 3 && resolveSome() });
@@ -85,12 +85,12 @@ describe.skipIf(skip)("two replicas sharing Redis and one database", () => {
     );
     expect(stopGeneration.status).toBe("STOPPED");
     expect(stopGeneration.content.length).toBeGreaterThan(0);
-    expect(expected(400).startsWith(stopGeneration.content)).toBe(true);
+    expect(expected(2000).startsWith(stopGeneration.content)).toBe(true);
     const { events } = await reading;
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)).toMatchObject({ __typename: "MessageDone", message: { status: "STOPPED" } });
     expect(deltas(events)).toBe(stopGeneration.content);
-    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === "tokens:400 delay:5")!;
+    const request = model.requests.find((r) => r.body.messages.at(-1)?.content === "tokens:2000 delay:5")!;
     await expect.poll(() => request.aborted).toBe(true);
     expect(b.generation.isRunning(messageId)).toBe(false);
   });

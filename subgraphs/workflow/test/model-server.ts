@@ -61,8 +61,10 @@ export async function startFakeModelServer(secret: string): Promise<FakeModelSer
         return;
       }
       const slow = prompt.includes("SLOW");
+      // A slow answer lasts a minute: long enough that it is still streaming when a test (on a loaded machine)
+      // cancels or sweeps the run, so the abort is what ends it.
       const words = slow
-        ? Array.from({ length: 100 }, (_, i) => `w${i} `)
+        ? Array.from({ length: 600 }, (_, i) => `w${i} `)
         : ["Hello", " from", " the", " model:", ` ${prompt}`];
       for (const word of words) {
         if (closed) return;
