@@ -21,20 +21,25 @@ export function testDialect(): "sqlite" | "postgresql" | "mariadb" {
   return dialect;
 }
 
-/** A fresh, empty database for one test file, dropped again by `drop()`. */
-export async function testDatabase(): Promise<TestDatabase> {
-  const dialect = testDialect();
+/**
+ * A fresh, empty database for one test file, dropped again by `drop()`: on `dialect` (default: ODS_TEST_DIALECT).
+ * Throws when that server is not reachable.
+ */
+export async function testDatabase(dialect = testDialect()): Promise<TestDatabase> {
   if (dialect === "sqlite") return { databaseUrl: undefined, drop: async () => {} };
   const name = `ods_test_${randomBytes(6).toString("hex")}`;
   if (dialect === "postgresql") {
-    execFileSync("psql", [`${PG}/postgres`, "-qc", `CREATE DATABASE ${name}`]);
+    execFileSync("psql", [`${PG}/postgres`, "-qc", `CREATE DATABASE ${name}`], { stdio: "ignore", timeout: 10_000 });
     return {
       databaseUrl: `${PG}/${name}`,
       drop: async () =>
         void execFileSync("psql", [`${PG}/postgres`, "-qc", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]),
     };
   }
-  execFileSync("mariadb", ["-h127.0.0.1", "-uroot", "-e", `CREATE DATABASE ${name}`]);
+  execFileSync("mariadb", ["-h127.0.0.1", "-uroot", "-e", `CREATE DATABASE ${name}`], {
+    stdio: "ignore",
+    timeout: 10_000,
+  });
   return {
     databaseUrl: `${MARIADB}/${name}`,
     drop: async () => void execFileSync("mariadb", ["-h127.0.0.1", "-uroot", "-e", `DROP DATABASE IF EXISTS ${name}`]),
