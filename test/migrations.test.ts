@@ -45,9 +45,7 @@ describe.each(["sqlite", "postgresql", "mariadb"] as Dialect[])("migrations on %
     };
     expect(migrations[dialect].length).toBeGreaterThan(0);
     const dataDir = await mkdtemp(join(tmpdir(), `ods-migrations-${name}-`));
-    const orm = await MikroORM.init(
-      await ormOptions({ name, dataDir, databaseUrl: url, entities, migrations }),
-    );
+    const orm = await MikroORM.init(await ormOptions({ name, dataDir, databaseUrl: url, entities, migrations }));
     try {
       await orm.getMigrator().up();
       if (dialect === "sqlite") {
