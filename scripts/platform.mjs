@@ -125,11 +125,13 @@ export async function startPlatform(options = {}) {
   const script = (name) => join(root, "subgraphs", name, "dist/main.js");
   try {
     if (options.randomPorts) {
-      // The subgraphs that call models (dataset for Text-to-SQL, conversation, workflow) are told where the
-      // model API is when they start.
+      // Each subgraph is told where the ones it calls are when it starts: dataset (Text-to-SQL) and the later
+      // ones call the model API; conversation (knowledge bases) and workflow read datasets.
       await Promise.all(["identity", "model"].map((name) => launch(name, script(name))));
       setUrl("model");
-      await Promise.all(["dataset", "conversation", "workflow"].map((name) => launch(name, script(name))));
+      await launch("dataset", script("dataset"));
+      setUrl("dataset");
+      await Promise.all(["conversation", "workflow"].map((name) => launch(name, script(name))));
     } else {
       for (const name of SUBGRAPHS) ports[name] = Number(shared[`ODS_${name.toUpperCase()}_PORT`]);
       for (const name of SUBGRAPHS) setUrl(name);

@@ -129,6 +129,46 @@ describe("knowledge bases through the gateway", () => {
     expect(searchKnowledgeBase[0].scores.keyword).toBeGreaterThan(0);
   });
 
+  it("turns a dataset's rows into documents, and the dataset shows the knowledge base in its lineage", async () => {
+    const csv = "sku,name,notes\nXK-2291,Aurora kettle,Boils 1.7 litres in three minutes\nQZ-1001,Breeze fan,Three speeds and a timer\n";
+    const key = await upload("products.csv", new TextEncoder().encode(csv), "text/csv");
+    const { registerDataset } = await gqlOk(
+      platform,
+      "mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id } }",
+      { input: { name: "products", storagePath: key } },
+      token,
+    );
+    const { addDocument } = await gqlOk(
+      platform,
+      "mutation($input: AddDocumentInput!) { addDocument(input: $input) { id title } }",
+      { input: { knowledgeBaseId: kbId, datasetId: registerDataset.id, textTemplate: "{{name}} ({{sku}}): {{notes}}" } },
+      token,
+    );
+    await expect
+      .poll(
+        async () =>
+          (await gqlOk(platform, "query($id: ID!) { document(id: $id) { status error } }", { id: addDocument.id }, token))
+            .document as { status: string; error: string | null },
+        { timeout: 30_000 },
+      )
+      .toEqual({ status: "READY", error: null });
+    const { searchKnowledgeBase } = await gqlOk(
+      platform,
+      "query($input: SearchKnowledgeBaseInput!) { searchKnowledgeBase(input: $input) { text document { id dataset { id name } } } }",
+      { input: { knowledgeBaseId: kbId, query: "XK-2291 kettle litres", mode: "KEYWORD", topK: 1 } },
+      token,
+    );
+    expect(searchKnowledgeBase[0].text).toContain("Aurora kettle (XK-2291): Boils 1.7 litres");
+    expect(searchKnowledgeBase[0].document.dataset).toEqual({ id: registerDataset.id, name: "products" });
+    const { dataset } = await gqlOk(
+      platform,
+      "query($id: ID!) { dataset(id: $id) { name knowledgeBases { id name } } }",
+      { id: registerDataset.id },
+      token,
+    );
+    expect(dataset.knowledgeBases).toEqual([{ id: kbId, name: "Product handbook" }]);
+  });
+
   it("answers NOT_FOUND for a missing knowledge base and BAD_USER_INPUT for an unsupported file", async () => {
     const missing = await gql(platform, 'query { knowledgeBase(id: "nope") { id } }', {}, token);
     expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");

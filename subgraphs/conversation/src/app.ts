@@ -1,12 +1,29 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { createModelClient, createPubSub, startSubgraph, type Logger, type RunningSubgraph } from "@ods/kit";
+import {
+  createModelClient,
+  createObjectStore,
+  createPubSub,
+  startSubgraph,
+  type Logger,
+  type RunningSubgraph,
+} from "@ods/kit";
 import type { ConversationConfig } from "./config.js";
+import { createChatContext } from "./knowledge/chat-context.js";
+import { DatasetReader } from "./knowledge/dataset-reader.js";
+import { Embedder } from "./knowledge/embedder.js";
+import { IngestionService } from "./knowledge/ingestion-service.js";
+import { KnowledgeService } from "./knowledge/knowledge-service.js";
+import { RetrievalService } from "./knowledge/retrieval-service.js";
+import { createVectorStore } from "./knowledge/vectors/create-vector-store.js";
+import type { VectorStore } from "./knowledge/vectors/vector-store.js";
 import { schemaOptions } from "./schema.js";
 import { ConversationService } from "./services/conversation-service.js";
-import { GenerationService } from "./services/generation-service.js";
+import { GenerationService, type GenerationOptions } from "./services/generation-service.js";
 
 export interface ConversationSubgraph extends RunningSubgraph {
   generation: GenerationService;
+  ingestion: IngestionService;
+  vectors: VectorStore;
 }
 
 /**
@@ -17,25 +34,60 @@ export async function startConversationSubgraph(
   config: ConversationConfig,
   orm: MikroORM,
   logger: Logger,
-  tuning: { flushMs?: number; staleAfterMs?: number } = {},
+  tuning: Partial<Pick<GenerationOptions, "flushMs" | "staleAfterMs" | "augment">> & { ingestLeaseMs?: number } = {},
 ): Promise<ConversationSubgraph> {
+  const { ingestLeaseMs, ...generationTuning } = tuning;
   const pubsub = createPubSub(config.ODS_REDIS_URL);
   const modelUrl = config.ODS_MODEL_URL.replace(/\/+$/, "");
+  const modelClient = createModelClient({ modelUrl, internalSecret: config.ODS_INTERNAL_SECRET });
+  const store = createObjectStore(config);
+  const vectors = createVectorStore({
+    kind: config.ODS_VECTOR_STORE,
+    dataDir: config.ODS_DATA_DIR,
+    milvusAddress: config.ODS_MILVUS_ADDRESS,
+    milvusToken: config.ODS_MILVUS_TOKEN,
+  });
+  const embedder = new Embedder(modelClient);
+  const ingestion = new IngestionService({
+    orm,
+    pubsub,
+    store,
+    vectors,
+    embedder,
+    datasets: new DatasetReader(config.ODS_DATASET_URL, config.ODS_INTERNAL_SECRET),
+    logger,
+    concurrency: config.ODS_INGEST_CONCURRENCY,
+    batchSize: config.ODS_EMBED_BATCH_SIZE,
+    sharedReplicas: Boolean(config.ODS_REDIS_URL),
+    ...(ingestLeaseMs ? { leaseMs: ingestLeaseMs } : {}),
+  });
+  const retrieval = new RetrievalService({ orm, vectors, embedder, modelClient, logger });
+  const knowledge = new KnowledgeService({
+    store,
+    vectors,
+    embedder,
+    ingestion,
+    defaultEmbeddingModel: config.ODS_DEFAULT_EMBEDDING_MODEL,
+    logger,
+  });
   const generation = new GenerationService({
     orm,
     pubsub,
-    modelClient: createModelClient({ modelUrl, internalSecret: config.ODS_INTERNAL_SECRET }),
+    modelClient,
     logger,
     contextTokens: config.ODS_CONTEXT_TOKENS,
     batchMs: config.ODS_STREAM_BATCH_MS,
     retentionSeconds: config.ODS_STREAM_RETENTION_SECONDS,
     idleTimeoutMs: config.ODS_MODEL_IDLE_TIMEOUT_MS,
+    heartbeatMs: config.ODS_STREAM_HEARTBEAT_MS,
     sharedReplicas: Boolean(config.ODS_REDIS_URL),
-    ...tuning,
+    augment: createChatContext({ orm, retrieval, logger }),
+    ...generationTuning,
   });
   const conversations = new ConversationService(generation, pubsub, config.ODS_DEFAULT_CHAT_MODEL);
   try {
     await generation.start();
+    ingestion.start();
     const subgraph = await startSubgraph({
       ...schemaOptions,
       name: "conversation",
@@ -43,9 +95,17 @@ export async function startConversationSubgraph(
       internalSecret: config.ODS_INTERNAL_SECRET,
       orm,
       logger,
-      services: { conversations, generation },
+      services: {
+        conversations,
+        generation,
+        knowledge,
+        ingestion,
+        retrieval,
+        knowledgeStreams: { orm, pubsub },
+      },
       readiness: [
         { name: "pubsub", check: () => pubsub.ping() },
+        { name: "vectors", check: () => vectors.ping() },
         {
           name: "model",
           check: async () => {
@@ -55,13 +115,17 @@ export async function startConversationSubgraph(
         },
       ],
       onClose: async () => {
+        await ingestion.close();
         await generation.close();
+        await vectors.close();
         await pubsub.close();
       },
     });
-    return Object.assign(subgraph, { generation });
+    return Object.assign(subgraph, { generation, ingestion, vectors });
   } catch (err) {
+    await ingestion.close().catch(() => undefined);
     await generation.close().catch(() => undefined);
+    await vectors.close().catch(() => undefined);
     await pubsub.close().catch(() => undefined);
     throw err;
   }

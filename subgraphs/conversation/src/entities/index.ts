@@ -1,7 +1,15 @@
 import { Conversation } from "./conversation.js";
 import { Message } from "./message.js";
+import { KnowledgeBase } from "./knowledge-base.js";
+import { KnowledgeChunk } from "./knowledge-chunk.js";
+import { KnowledgeDocument } from "./knowledge-document.js";
 
-export { Conversation, Message };
+export { Conversation, Message, KnowledgeBase, KnowledgeChunk, KnowledgeDocument };
+export type { StoredChunkSettings, StoredRetrievalSettings } from "./knowledge-base.js";
+export { DocumentSource, DocumentStatus } from "./knowledge-document.js";
 export type { GenerationParams } from "./conversation.js";
-export { MessageRole, MessageStatus, MessageUsage } from "./message.js";
-export const entities = [Conversation, Message];
+export { MessageFeedback, MessageRating, MessageRole, MessageStatus, MessageUsage } from "./message.js";
+export type { MessageFeedbackData } from "./message.js";
+export { Citation } from "./citation.js";
+export type { CitationData } from "./citation.js";
+export const entities = [Conversation, Message, KnowledgeBase, KnowledgeDocument, KnowledgeChunk];
