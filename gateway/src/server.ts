@@ -19,23 +19,33 @@ import {
   type Logger,
 } from "@ods/kit";
 import cors from "cors";
-import express from "express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import { parse, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { Authenticator } from "./auth.js";
+import { apiKeyScopePlugin, Authenticator, SESSION_COOKIE } from "./auth.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { InternalDataSource } from "./data-source.js";
 import { InternalTokens } from "./internal-tokens.js";
 import { openAiRoutes } from "./routes/openai.js";
 import { passThrough } from "./routes/pass-through.js";
-import { sessionCookie, sessionRoutes } from "./routes/session.js";
+import { oidcRoutes, oidcSettings } from "./routes/oidc.js";
+import { defaultSecureCookies, sessionCookie, sessionRefresher, sessionRoutes } from "./routes/session.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { webRoutes } from "./routes/web.js";
+import { DEFENCE_CODES, refuse, type DefenceError } from "./security/errors.js";
+import { securitySettings } from "./security/settings.js";
+import { useJsonOnly, useOriginCheck } from "./security/use-csrf.js";
+import { useGraphqlGuard } from "./security/use-graphql-guard.js";
+import { createTokenBuckets, useMutationRateLimits, useRateLimit } from "./security/use-rate-limit.js";
+import { useSecurityHeaders } from "./security/use-security-headers.js";
+import { defaultManifestPaths, TrustedDocuments } from "./security/use-trusted-documents.js";
+import { wsLimits } from "./security/use-ws-limits.js";
 import { ConnectionUpstreams, forwardSubscription } from "./subscriptions/forwarder.js";
 import { indexSupergraph, type SupergraphIndex } from "./subscriptions/supergraph-index.js";
 
@@ -71,12 +81,18 @@ const loginCookiePlugin = (secure: boolean): ApolloServerPlugin<GatewayContext> 
  * over graphql-ws on the same path, the REST routes, and the web app, on one port.
  */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
-  const production = config.NODE_ENV === "production";
-  const secureCookies = config.ODS_COOKIE_SECURE ?? production;
+  const security = securitySettings(config);
+  const production = security.production;
+  const secureCookies = config.ODS_COOKIE_SECURE ?? defaultSecureCookies(config.ODS_PUBLIC_URL);
   const urls = Object.fromEntries(Object.entries(subgraphUrls(config)).map(([k, v]) => [k, v.replace(/\/+$/, "")]));
   const auth = new Authenticator(urls.identity!, config.ODS_INTERNAL_SECRET);
   const internalTokens = new InternalTokens(config.ODS_INTERNAL_SECRET);
   const supergraphSdl = readFileSync(config.ODS_SUPERGRAPH_PATH, "utf8");
+  const trusted = security.trustedDocuments.enabled
+    ? TrustedDocuments.fromFiles(security.trustedDocuments.paths ?? defaultManifestPaths())
+    : undefined;
+  if (trusted) logger.info({ documents: trusted.size }, "trusted documents mode: only known operations run");
+  const buckets = createTokenBuckets(security.rateLimit.redisUrl, logger);
 
   let apiSchema: GraphQLSchema | undefined;
   let index: SupergraphIndex = indexSupergraph(parse(supergraphSdl));
@@ -94,15 +110,62 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   const httpServer = createServer(app);
+  // Slow clients may not hold connections open: the headers within 20 s, the whole request within 5 min.
+  httpServer.requestTimeout = security.timeouts.requestMs;
+  httpServer.headersTimeout = security.timeouts.headersMs;
 
   app.use((req, res, next) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    res.setHeader("x-content-type-options", "nosniff");
-    res.setHeader("referrer-policy", "same-origin");
     requestScope.run({ requestId, logger: logger.child({ requestId }) }, next);
   });
+  app.use(
+    useSecurityHeaders({
+      webDir: config.ODS_WEB_DIR,
+      csp: security.csp,
+      // Apollo's explorer (development only) loads its scripts from Apollo's CDN.
+      skipCsp: (req) => !production && req.path === "/graphql" && req.method === "GET" && !req.query.query,
+    }),
+  );
   if (config.ODS_CORS_ORIGINS.length) app.use(cors({ origin: config.ODS_CORS_ORIGINS, credentials: true }));
+  app.use(useOriginCheck({ allowedOrigins: config.ODS_CORS_ORIGINS, cookieName: SESSION_COOKIE, refuse }));
+  // Browsers whose access cookie lapsed are refreshed from their refresh cookie before anything else looks at them.
+  app.use(sessionRefresher({ auth, secureCookies }));
+
+  /** The bucket a request draws from: its user, its API key, or (anonymous or bad credentials) its address. */
+  const callerKey = async (req: Request): Promise<string> => {
+    try {
+      const credential = auth.credential(req.headers);
+      if (credential) {
+        const caller = await auth.authenticate(credential);
+        if (credential.startsWith("ods_")) return `key:${createHash("sha256").update(credential).digest("hex")}`;
+        if (caller.userId) return `user:${caller.userId}`;
+      }
+    } catch {
+      // A bad credential is refused later with 401; until then it counts against the address it came from.
+    }
+    return `ip:${req.ip}`;
+  };
+  /** The REST routes answer errors as `{ error: { code, message } }`. */
+  const refuseRest = (res: Response, error: DefenceError) => {
+    res.status(error.status).json({ error: { code: error.extensions.code, message: error.message } });
+  };
+  if (security.rateLimit.enabled) {
+    const limiter = (refuseWith: typeof refuse) =>
+      useRateLimit({ buckets, policy: security.rateLimit.requests, key: callerKey, refuse: refuseWith });
+    app.use("/graphql", limiter(refuse));
+    app.use(["/auth", "/v1", "/api"], limiter(refuseRest));
+    app.use(
+      "/auth/login",
+      useRateLimit({
+        buckets,
+        policy: security.rateLimit.login,
+        key: (req) => `login:${req.ip}`,
+        what: "sign-in attempts",
+        refuse: refuseRest,
+      }),
+    );
+  }
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", service: "gateway" });
@@ -125,11 +188,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       .json({ status: ready ? "ready" : "unavailable", service: "gateway", subgraphs: checks });
   });
 
-  app.use(
-    "/auth",
-    sessionRoutes({ identityUrl: urls.identity!, internalSecret: config.ODS_INTERNAL_SECRET, secureCookies }),
-  );
-  app.use("/v1", openAiRoutes({ modelUrl: urls.model!, tokens: internalTokens, auth, logger }));
+  const sso = oidcSettings(config);
+  if (sso) {
+    app.use(
+      "/auth/oidc",
+      oidcRoutes({ settings: sso, auth, internalSecret: config.ODS_INTERNAL_SECRET, secureCookies, logger }),
+    );
+  }
+  app.use("/auth", sessionRoutes({ auth, secureCookies }));
+  // MODEL_API keys reach this route only; READ-only keys may not spend model tokens.
+  app.use("/v1", openAiRoutes({ modelUrl: urls.model!, tokens: internalTokens, auth: auth.forModelApi(), logger }));
   // REST routes of the dataset subgraph (streamed rows); `/api/` keeps them clear of the web app's own pages.
   app.use(
     "/api/datasets",
@@ -155,7 +223,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: !production,
+    introspection: security.introspection,
+    // "Did you mean …?" spells out the schema to someone guessing at it.
+    hideSchemaDetailsFromClientErrors: !security.suggestions,
+    allowBatchedHttpRequests: security.batching.enabled,
+    // No automatic persisted queries: a hash-only request would skip the guard's checks (its cost depends on the
+    // variables of each call). Trusted-documents mode resolves hashes itself, before the guard.
+    persistedQueries: false,
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     // Our own handlers stop the server, subscriptions and database in order (closeOnSignals).
     stopOnTerminationSignals: false,
@@ -166,17 +241,33 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       loginCookiePlugin(secureCookies),
+      apiKeyScopePlugin(auth),
     ],
     formatError: (formatted, original) =>
-      maskError(formatted, original, requestScope.getStore()?.requestId, (err) =>
-        (requestScope.getStore()?.logger ?? logger).error({ err }, "unexpected error"),
-      ),
+      DEFENCE_CODES.has(formatted.extensions?.code as string)
+        ? formatted
+        : maskError(formatted, original, requestScope.getStore()?.requestId, (err) =>
+            (requestScope.getStore()?.logger ?? logger).error({ err }, "unexpected error"),
+          ),
   });
   await apollo.start();
 
   app.use(
     "/graphql",
-    express.json({ limit: "1mb" }),
+    useJsonOnly(refuse),
+    express.json({ limit: security.bodyLimit }),
+    useGraphqlGuard({ settings: security, schema: () => apiSchema, trusted, refuse }),
+    ...(security.rateLimit.enabled
+      ? [
+          useMutationRateLimits({
+            buckets,
+            login: security.rateLimit.login,
+            sensitive: security.rateLimit.sensitive,
+            callerKey,
+            refuse,
+          }),
+        ]
+      : []),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const scope = requestScope.getStore()!;
@@ -197,6 +288,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }),
   );
   app.use(webRoutes(config.ODS_WEB_DIR));
+  // Last: whatever went wrong in a route (a body too large, malformed JSON, a bug) is answered without internals.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = (err as { status?: number }).status;
+    const requestId = requestScope.getStore()?.requestId;
+    if (status && status >= 400 && status < 500) {
+      const message = status === 413 ? `The request body is larger than ${security.bodyLimit}` : "Malformed request";
+      res.status(status).json({ errors: [{ message, extensions: { code: "BAD_REQUEST", requestId } }] });
+      return;
+    }
+    (requestScope.getStore()?.logger ?? logger).error({ err }, "unexpected error");
+    res.status(500).json({
+      errors: [
+        {
+          message: `Internal server error (request ${requestId ?? "unknown"})`,
+          extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId },
+        },
+      ],
+    });
+  });
 
   // 1 MiB is far more than any subscription document needs, and far less than the library's 100 MiB default.
   const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: 1024 * 1024 });
@@ -211,6 +322,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const wsServer = useServer<Record<string, unknown>, { upstreams?: ConnectionUpstreams; credential?: string }>(
     {
       schema: () => apiSchema!,
+      ...wsLimits({ settings: security, schema: () => apiSchema, trusted }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const request = ctx.extra.request;
@@ -275,6 +387,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await wsServer.dispose();
       wss.close();
       await apollo.stop();
+      await buckets.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

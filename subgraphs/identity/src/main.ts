@@ -3,9 +3,7 @@ import { closeOnSignals, createLogger, openDatabase, startSubgraph, ConfigError 
 import { loadIdentityConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
 import { entities, schemaOptions } from "./schema.js";
-import { ApiKeyService } from "./services/api-key-service.js";
-import { TokenService } from "./services/token-service.js";
-import { UserService } from "./services/user-service.js";
+import { createIdentityServices } from "./services/index.js";
 import { mountRoutes } from "./routes.js";
 
 async function main() {
@@ -18,9 +16,19 @@ async function main() {
     entities,
     migrations,
   });
-  const tokens = new TokenService(config.ODS_INTERNAL_SECRET, config.ODS_ACCESS_TOKEN_TTL);
-  const users = new UserService(tokens, logger);
-  const apiKeys = new ApiKeyService();
+  const services = createIdentityServices({
+    secret: config.ODS_INTERNAL_SECRET,
+    accessTtlSeconds: config.ODS_ACCESS_TOKEN_TTL,
+    session: { refreshTtlSeconds: config.ODS_REFRESH_TOKEN_TTL, reuseGraceSeconds: config.ODS_REFRESH_REUSE_GRACE },
+    throttle: {
+      maxFailures: config.ODS_LOGIN_MAX_FAILURES,
+      ipMaxFailures: config.ODS_LOGIN_IP_MAX_FAILURES,
+      baseSeconds: config.ODS_LOGIN_LOCKOUT_BASE,
+      maxSeconds: config.ODS_LOGIN_LOCKOUT_MAX,
+    },
+    logger,
+  });
+  const { users, tokens } = services;
   const em = orm.em.fork();
   await tokens.init(em);
   const setupToken = await users.bootstrap(em, { email: config.ODS_ADMIN_EMAIL, password: config.ODS_ADMIN_PASSWORD });
@@ -31,7 +39,6 @@ async function main() {
       "no users yet: open the setup link to create the first admin",
     );
   }
-  const services = { users, tokens, apiKeys };
   const subgraph = await startSubgraph({
     ...schemaOptions,
     name: "identity",
@@ -40,7 +47,7 @@ async function main() {
     orm,
     logger,
     services,
-    routes: (app) => mountRoutes(app, { orm, services, internalSecret: config.ODS_INTERNAL_SECRET }),
+    routes: (app) => mountRoutes(app, { orm, services, internalSecret: config.ODS_INTERNAL_SECRET, logger }),
   });
   closeOnSignals(() => subgraph.close(), logger);
 }

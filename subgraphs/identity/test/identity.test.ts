@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mountRoutes } from "../src/routes.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
-import { ApiKeyService } from "../src/services/api-key-service.js";
-import { TokenService } from "../src/services/token-service.js";
-import { UserService } from "../src/services/user-service.js";
+import { createIdentityServices } from "../src/services/index.js";
 import { createLocalJWKSet, jwtVerify } from "jose";
 
 const secret = "identity-test-secret-0123456789abcdef";
@@ -39,9 +37,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ods-identity-"));
   const orm = await openDatabase({ name: "identity", dataDir: dir, entities, migrations });
   const logger = createLogger("identity-test", "silent");
-  const tokens = new TokenService(secret, 900);
-  const users = new UserService(tokens, logger);
-  const services = { users, tokens, apiKeys: new ApiKeyService() };
+  const services = createIdentityServices({
+    secret,
+    accessTtlSeconds: 900,
+    session: { refreshTtlSeconds: 3600, reuseGraceSeconds: 0 },
+    throttle: { maxFailures: 5, ipMaxFailures: 20, baseSeconds: 30, maxSeconds: 900 },
+    logger,
+  });
+  const { users, tokens } = services;
   await tokens.init(orm.em.fork());
   setupToken = await users.bootstrap(orm.em.fork(), {});
   subgraph = await startSubgraph({

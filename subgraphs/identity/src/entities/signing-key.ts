@@ -19,4 +19,11 @@ export class SigningKey {
 
   @Property({ type: "datetime" })
   createdAt: Date = new Date();
+
+  /**
+   * When a newer key took over signing. A retired key stays in the JWKS for one access-token lifetime, so the
+   * tokens it signed keep verifying until they expire: rotation signs nobody out.
+   */
+  @Property({ type: "datetime", nullable: true })
+  retiredAt?: Date | null;
 }

@@ -1,6 +1,7 @@
 import type { SubgraphContext } from "@ods/kit";
+import { GraphQLDateTime } from "graphql-scalars";
 import { Arg, Authorized, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from "type-graphql";
-import { ApiKey } from "../entities/index.js";
+import { ApiKey, ApiKeyScope } from "../entities/index.js";
 import type { IdentityServices } from "../services/index.js";
 
 @ObjectType()
@@ -17,23 +18,34 @@ export class CreatedApiKey {
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Authorized()
-  @Query(() => [ApiKey], { description: "The signed-in user's API keys (without their secrets)." })
-  async apiKeys(@Ctx() { em, caller, services }: SubgraphContext<IdentityServices>): Promise<ApiKey[]> {
-    return services.apiKeys.list(em, caller.userId!);
+  @Query(() => [ApiKey], {
+    description:
+      "API keys (without their secrets): the signed-in user's; admins may name `userId` or ask for `allUsers`.",
+  })
+  async apiKeys(
+    @Arg("userId", () => ID, { nullable: true }) userId: string | undefined,
+    @Arg("allUsers", () => Boolean, { nullable: true, defaultValue: false }) allUsers: boolean,
+    @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
+  ): Promise<ApiKey[]> {
+    return services.apiKeys.list(em, caller, { userId, allUsers });
   }
 
   @Authorized()
-  @Mutation(() => CreatedApiKey)
+  @Mutation(() => CreatedApiKey, {
+    description:
+      "Creates an API key for the signed-in user. `scopes` default to [READ, WRITE]; no `expiresAt`: no expiry.",
+  })
   async createApiKey(
     @Arg("name") name: string,
-    @Arg("scopes", () => [String], { nullable: true }) scopes: string[] | undefined,
+    @Arg("scopes", () => [ApiKeyScope], { nullable: true }) scopes: ApiKeyScope[] | undefined,
+    @Arg("expiresAt", () => GraphQLDateTime, { nullable: true }) expiresAt: Date | undefined,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<CreatedApiKey> {
-    return services.apiKeys.create(em, caller.userId!, { name, scopes });
+    return services.apiKeys.create(em, caller.userId!, { name, scopes, expiresAt });
   }
 
   @Authorized()
-  @Mutation(() => ApiKey)
+  @Mutation(() => ApiKey, { description: "Revokes a key: one's own, or anyone's for admins." })
   async revokeApiKey(
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,

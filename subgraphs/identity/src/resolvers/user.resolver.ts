@@ -2,6 +2,7 @@ import { pageWindow, toPage, type SubgraphContext } from "@ods/kit";
 import {
   Arg,
   Args,
+  ID,
   ArgsType,
   Authorized,
   Ctx,
@@ -73,5 +74,39 @@ export class UserResolver {
     @Ctx() { em, services }: SubgraphContext<IdentityServices>,
   ): Promise<User> {
     return services.users.create(em, { ...input, roles: input.roles ?? undefined });
+  }
+
+  @Authorized("admin")
+  @Mutation(() => User, {
+    description: "Disables a user (admins): their sessions end, their API keys and access tokens stop working.",
+  })
+  async disableUser(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
+  ): Promise<User> {
+    return services.users.setDisabled(em, caller, id, true);
+  }
+
+  @Authorized("admin")
+  @Mutation(() => User, { description: "Lets a disabled user sign in again (admins)." })
+  async enableUser(
+    @Arg("id", () => ID) id: string,
+    @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
+  ): Promise<User> {
+    return services.users.setDisabled(em, caller, id, false);
+  }
+
+  @Authorized("admin")
+  @Mutation(() => User, {
+    description:
+      "Replaces a user's roles (admins); they apply from the user's next token refresh. Single sign-on users get " +
+      "their roles from the provider at each sign-in.",
+  })
+  async setUserRoles(
+    @Arg("id", () => ID) id: string,
+    @Arg("roles", () => [UserRole]) roles: UserRole[],
+    @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
+  ): Promise<User> {
+    return services.users.setRoles(em, caller, id, roles);
   }
 }

@@ -1,10 +1,33 @@
-import type { ApiKeyService } from "./api-key-service.js";
-import type { TokenService } from "./token-service.js";
-import type { UserService } from "./user-service.js";
+import type { Logger } from "@ods/kit";
+import { ApiKeyService } from "./api-key-service.js";
+import { LoginThrottleService, type ThrottlePolicy } from "./login-throttle.js";
+import { SessionService, type SessionPolicy } from "./session-service.js";
+import { TokenService } from "./token-service.js";
+import { UserService } from "./user-service.js";
 
 /** The identity subgraph's service layer, handed to resolvers through the context. */
 export interface IdentityServices {
   users: UserService;
   tokens: TokenService;
+  sessions: SessionService;
+  throttle: LoginThrottleService;
   apiKeys: ApiKeyService;
+}
+
+export interface IdentityServiceOptions {
+  /** Encrypts the signing keys' private halves at rest (the internal secret). */
+  secret: string;
+  accessTtlSeconds: number;
+  session: SessionPolicy;
+  throttle: ThrottlePolicy;
+  logger: Logger;
+}
+
+/** Wires the services together (the tests build them the same way as `main.ts`). */
+export function createIdentityServices(options: IdentityServiceOptions): IdentityServices {
+  const tokens = new TokenService(options.secret, options.accessTtlSeconds);
+  const sessions = new SessionService(tokens, options.session);
+  const throttle = new LoginThrottleService(options.throttle);
+  const users = new UserService(sessions, throttle, options.logger);
+  return { users, tokens, sessions, throttle, apiKeys: new ApiKeyService() };
 }

@@ -1,10 +1,11 @@
 import type { EntityManager } from "@mikro-orm/core";
 import { hash, verify } from "@node-rs/argon2";
-import { conflict, parseInput, unauthenticated, type Logger } from "@ods/kit";
+import { badInput, conflict, notFound, parseInput, unauthenticated, type Caller, type Logger } from "@ods/kit";
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { SetupToken, User, UserRole } from "../entities/index.js";
-import type { IssuedToken, TokenService } from "./token-service.js";
+import { LoginThrottleService } from "./login-throttle.js";
+import type { SessionMeta, SessionService, SessionTokens } from "./session-service.js";
 
 const email = z.email("must be an email address").transform((e) => e.trim().toLowerCase());
 const password = z.string().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters");
@@ -16,20 +17,80 @@ export const createUserInput = z.object({
   roles: z.array(z.enum(UserRole)).min(1).default([UserRole.VIEWER]),
 });
 
+const oidcInput = z.object({
+  issuer: z.string().min(1).max(500),
+  subject: z.string().min(1).max(255),
+  email: z.string().trim().toLowerCase().max(320).optional(),
+  name: z.string().trim().max(200).optional(),
+  roles: z.array(z.enum(UserRole)).min(1),
+});
+
 // A hash to verify against when the email is unknown, so a wrong email takes as long as a wrong password.
 const DUMMY_HASH = hash("not-a-real-password-but-takes-time");
 
 export class UserService {
   constructor(
-    private readonly tokens: TokenService,
+    private readonly sessions: SessionService,
+    private readonly throttle: LoginThrottleService,
     private readonly logger: Logger,
   ) {}
 
-  async login(em: EntityManager, emailIn: string, passwordIn: string): Promise<IssuedToken & { user: User }> {
+  /**
+   * Signs in with email and password and starts a session. Locked accounts and addresses get RATE_LIMITED before
+   * the password is looked at; every other failure is the same UNAUTHENTICATED after one argon2 verification,
+   * whether the email is unknown, the password wrong or the user disabled.
+   */
+  async login(em: EntityManager, emailIn: string, passwordIn: string, meta: Omit<SessionMeta, "method"> = {}) {
+    const keys = LoginThrottleService.keys(emailIn, meta.ip);
+    await this.throttle.check(em, keys);
     const user = await em.findOne(User, { email: emailIn.trim().toLowerCase() });
     const ok = await verify(user?.passwordHash ?? (await DUMMY_HASH), passwordIn).catch(() => false);
-    if (!user || !ok || user.disabled) throw unauthenticated("Wrong email or password");
-    return { ...(await this.tokens.issue(user)), user };
+    if (!user || !user.passwordHash || !ok || user.disabled) {
+      await this.throttle.failure(em.fork(), keys).catch((err: unknown) => {
+        // Two failures racing to create the same counter: one of them counted, which is enough.
+        this.logger.warn({ err }, "could not count a failed sign-in");
+      });
+      throw unauthenticated("Wrong email or password");
+    }
+    await this.throttle.success(em, keys);
+    return this.sessions.start(em, user, { ...meta, method: "password" });
+  }
+
+  /**
+   * Signs in a person the OpenID provider vouched for: finds the user by issuer and subject, or creates one on
+   * first sign-in, and sets the roles the provider's claims map to (the provider is the source of truth for them).
+   */
+  async loginWithOidc(
+    em: EntityManager,
+    input: z.input<typeof oidcInput>,
+    meta: Omit<SessionMeta, "method"> = {},
+  ): Promise<SessionTokens> {
+    const data = parseInput(oidcInput, input);
+    let user = await em.findOne(User, { oidcIssuer: data.issuer, oidcSubject: data.subject });
+    if (!user) {
+      // Someone the provider knows whose email is already a local account: refuse rather than merge, so a
+      // provider that lets users pick any email cannot take over a local admin.
+      const address = data.email || `${data.subject}@${new URL(data.issuer).hostname}`.toLowerCase();
+      if (await em.count(User, { email: address }))
+        throw conflict(`A user with email ${address} already exists and is not linked to this sign-on provider`);
+      user = em.create(User, {
+        email: address,
+        name: data.name || address,
+        oidcIssuer: data.issuer,
+        oidcSubject: data.subject,
+        passwordHash: null,
+        roles: data.roles,
+      });
+      this.logger.info({ userId: user.id, issuer: data.issuer }, "created a user on first single sign-on");
+    } else {
+      if (data.email && data.email !== user.email && !(await em.count(User, { email: data.email })))
+        user.email = data.email;
+      if (data.name) user.name = data.name;
+      user.roles = data.roles;
+    }
+    if (user.disabled) throw unauthenticated("This account is disabled");
+    await em.flush();
+    return this.sessions.start(em, user, { ...meta, method: "oidc" });
   }
 
   async create(em: EntityManager, input: z.input<typeof createUserInput>): Promise<User> {
@@ -42,6 +103,37 @@ export class UserService {
       passwordHash: await hash(data.password),
     });
     await em.persistAndFlush(user);
+    return user;
+  }
+
+  /**
+   * Disables or re-enables a user (admins). Disabling ends every session and stops the user's API keys; the
+   * gateway refuses their access tokens from its next revocation check (a few seconds).
+   */
+  async setDisabled(em: EntityManager, caller: Caller, id: string, disabled: boolean): Promise<User> {
+    const user = await em.findOne(User, { id });
+    if (!user) throw notFound("User", id);
+    if (disabled && id === caller.userId) throw badInput("You cannot disable yourself");
+    if (user.disabled !== disabled) {
+      user.disabled = disabled;
+      user.disabledAt = disabled ? new Date() : null;
+      await em.flush();
+      if (disabled) await this.sessions.logoutEverywhere(em, id, "user-disabled");
+    }
+    return user;
+  }
+
+  /** Changes a user's roles (admins). Takes effect at their next token refresh; admins cannot demote themselves. */
+  async setRoles(em: EntityManager, caller: Caller, id: string, roles: UserRole[]): Promise<User> {
+    const data = parseInput(z.object({ roles: z.array(z.enum(UserRole)).min(1, "must name at least one role") }), {
+      roles,
+    });
+    const user = await em.findOne(User, { id });
+    if (!user) throw notFound("User", id);
+    if (id === caller.userId && !data.roles.includes(UserRole.ADMIN))
+      throw badInput("You cannot take the admin role from yourself");
+    user.roles = [...new Set(data.roles)];
+    await em.flush();
     return user;
   }
 
