@@ -59,6 +59,8 @@ const CLIENT_SAFE = new Set<string>([
   "GRAPHQL_PARSE_FAILED",
   "BAD_REQUEST",
   "PERSISTED_QUERY_NOT_FOUND",
+  // The gateway's limits (depth, aliases, tokens, directives, cost): the query was refused, not the server broken.
+  "QUERY_TOO_COMPLEX",
 ]);
 
 /**
