@@ -11,6 +11,7 @@ import {
 import { loadWorkflowConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
 import { entities, schemaOptions } from "./schema.js";
+import { DatasetReader } from "./services/dataset-reader.js";
 import { createWorkflowServices } from "./services/index.js";
 
 async function main() {
@@ -33,6 +34,7 @@ async function main() {
     // With Redis, several replicas share the runs: a fresh unfinished one may be live on another replica.
     sharedReplicas: Boolean(config.ODS_REDIS_URL),
     modelClient: createModelClient({ modelUrl: config.ODS_MODEL_URL, internalSecret: config.ODS_INTERNAL_SECRET }),
+    datasets: new DatasetReader(config.ODS_DATASET_URL, config.ODS_INTERNAL_SECRET),
   });
   const subgraph = await startSubgraph({
     ...schemaOptions,

@@ -11,6 +11,11 @@ export async function resolveWorkflowReference(
   return em.findOne(Workflow, { id: ref.id, ownerId: caller.userId });
 }
 
+/** `Dataset` is the dataset subgraph's; here it only carries the lineage field, so any id resolves. */
+export function resolveDatasetReference(ref: { id: string }): { id: string } {
+  return { id: ref.id };
+}
+
 /** Resolves `Execution` references from other subgraphs; someone else's execution resolves to null. */
 export async function resolveExecutionReference(
   ref: { id: string },

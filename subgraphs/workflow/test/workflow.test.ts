@@ -21,6 +21,7 @@ import WebSocket from "ws";
 import { Execution, ExecutionStatus, NodeRun, NodeRunStatus, Workflow } from "../src/entities/index.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
+import { DatasetReader } from "../src/services/dataset-reader.js";
 import { ExecutionEngine } from "../src/services/engine.js";
 import { executionStream } from "../src/services/events.js";
 import { createWorkflowServices, type WorkflowServices } from "../src/services/index.js";
@@ -29,6 +30,8 @@ import { startFakeModelServer, type FakeModelServer } from "./model-server.js";
 const SECRET = "workflow-test-secret-0123456789abcdef";
 const alice: Caller = { userId: "00000000-0000-4000-8000-00000000a11c", roles: ["editor"] };
 const bob: Caller = { userId: "00000000-0000-4000-8000-000000000b0b", roles: ["editor"] };
+/** These tests run no dataset node (test/dataset-node.test.ts does), so the reader points at a closed port. */
+const noDatasets = new DatasetReader("http://127.0.0.1:9", SECRET);
 
 let dir: string;
 let model: FakeModelServer;
@@ -173,6 +176,7 @@ beforeAll(async () => {
     sharedReplicas: false,
     modelIdleTimeoutMs: 400,
     modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+    datasets: noDatasets,
   });
   subgraph = await startSubgraph({
     ...schemaOptions,
@@ -472,7 +476,7 @@ describe("workflow subgraph", () => {
       alice,
       `query { nodeTypes { name category description inputs { name } outputs { name } configSchema } }`,
     );
-    expect(data.nodeTypes.map((t) => t.name)).toEqual(["input", "llm", "output"]);
+    expect(data.nodeTypes.map((t) => t.name)).toEqual(["input", "llm", "dataset", "output"]);
     expect(Object.keys(data.nodeTypes[1]!.configSchema.properties)).toEqual(
       expect.arrayContaining(["modelId", "prompt", "systemPrompt", "temperature", "maxTokens", "promptTemplate"]),
     );
@@ -513,6 +517,7 @@ describe("workflow subgraph", () => {
       retentionSeconds: 60,
       sharedReplicas: true,
       modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+      datasets: noDatasets,
     });
     try {
       expect((await orm.em.fork().findOneOrFail(Execution, executionId)).status).toBe(ExecutionStatus.RUNNING);
@@ -561,6 +566,7 @@ describe("workflow subgraph", () => {
       retentionSeconds: 60,
       sharedReplicas: false,
       modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
+      datasets: noDatasets,
     });
     engine.start(execution.id, llmGraph("{{input.question}}"), alice);
     await engine.idle();

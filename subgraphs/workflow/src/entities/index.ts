@@ -4,6 +4,7 @@ import { Workflow } from "./workflow.js";
 
 export { Execution, NodeRun, Workflow };
 export { ACTIVE_STATUSES, ExecutionStatus, FINISHED_STATUSES } from "./execution.js";
+export { Dataset } from "./dataset.js";
 export { NodeRunStatus } from "./node-run.js";
 export { User } from "./user.js";
 export type { WorkflowEdge, WorkflowNode } from "./workflow.js";

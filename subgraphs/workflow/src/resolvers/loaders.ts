@@ -7,6 +7,8 @@ export interface Loaders {
   nodeRuns: DataLoader<string, NodeRun[]>;
   execution: DataLoader<string, Execution | null>;
   workflow: DataLoader<string, Workflow | null>;
+  /** Dataset id → the caller's workflows that read it. */
+  datasetWorkflows: DataLoader<string, Workflow[]>;
 }
 
 // One set per request: the context object lives exactly as long as the request, so it keys the cache.
@@ -16,11 +18,12 @@ const perRequest = new WeakMap<object, Loaders>();
 export function loaders(ctx: SubgraphContext<WorkflowServices>): Loaders {
   let found = perRequest.get(ctx);
   if (!found) {
-    const { em, services } = ctx;
+    const { em, caller, services } = ctx;
     found = {
       nodeRuns: new DataLoader((ids) => services.executions.nodeRunsOf(em, ids)),
       execution: new DataLoader((ids) => services.executions.byIds(em, ids)),
       workflow: new DataLoader((ids) => services.executions.workflowsByIds(em, ids)),
+      datasetWorkflows: new DataLoader((ids) => services.workflows.readingDatasets(em, caller, ids)),
     };
     perRequest.set(ctx, found);
   }

@@ -17,7 +17,8 @@ import {
   Resolver,
   Root,
 } from "type-graphql";
-import { Execution, User, Workflow } from "../entities/index.js";
+import { Dataset, Execution, User, Workflow } from "../entities/index.js";
+import { datasetIdsOf } from "../services/graph.js";
 import type { WorkflowServices } from "../services/index.js";
 import { loaders } from "./loaders.js";
 
@@ -120,6 +121,13 @@ export class WorkflowResolver {
   @FieldResolver(() => User)
   owner(@Root() workflow: Workflow): User {
     return { id: workflow.ownerId };
+  }
+
+  @FieldResolver(() => [Dataset], {
+    description: "Lineage: the datasets the current graph's dataset nodes read (those named by a literal id).",
+  })
+  datasets(@Root() workflow: Workflow): Dataset[] {
+    return datasetIdsOf(workflow.nodes).map((id) => ({ id }));
   }
 
   @FieldResolver(() => Execution, { nullable: true, description: "The newest execution." })

@@ -1,5 +1,5 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
+import { AppError, ErrorCode, serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
 import OpenAI from "openai";
 import {
   ACTIVE_STATUSES,
@@ -9,9 +9,11 @@ import {
   NodeRunStatus,
   type WorkflowNode,
 } from "../entities/index.js";
+import { toCsv } from "./csv.js";
+import type { DatasetReader, DatasetRow } from "./dataset-reader.js";
 import { CANCEL_CHANNEL, ExecutionEventType, executionStream, type ExecutionEventData } from "./events.js";
 import { topologicalOrder, type WorkflowGraph } from "./graph.js";
-import { inputConfig, llmConfig, outputConfig } from "./node-types.js";
+import { datasetConfig, inputConfig, llmConfig, outputConfig } from "./node-types.js";
 import { INPUT_SCOPE, renderStrings, renderTemplate } from "./template.js";
 
 /** Builds an `openai` client for the model API acting for a caller (kit's `createModelClient`). */
@@ -21,6 +23,8 @@ export interface EngineOptions {
   orm: MikroORM;
   pubsub: PubSub;
   modelClient: ModelClientFactory;
+  /** Reads dataset rows for `dataset` nodes, acting for the user who runs the workflow. */
+  datasets: DatasetReader;
   logger: Logger;
   /** How long an execution's event log is kept after the run ends, in seconds. */
   retentionSeconds: number;
@@ -96,6 +100,7 @@ export class ExecutionEngine {
   private readonly executors: Record<string, NodeExecutor> = {
     input: (node, ctx) => this.runInput(node, ctx),
     llm: (node, ctx) => this.runLlm(node, ctx),
+    dataset: (node, ctx) => this.runDataset(node, ctx),
     output: (node, ctx) => this.runOutput(node, ctx),
   };
   private unsubscribeCancel?: () => Promise<void>;
@@ -530,6 +535,55 @@ export class ExecutionEngine {
     return { text, usage };
   }
 
+  /**
+   * Reads the first `limit` rows of a dataset through the dataset subgraph as the run's user, then stops the
+   * stream: one row past the limit tells whether the dataset has more (`truncated`).
+   */
+  private async runDataset(node: WorkflowNode, ctx: NodeContext): Promise<Record<string, unknown>> {
+    const config = datasetConfig.parse(node.config);
+    const datasetId = renderTemplate(config.datasetId, ctx.scope).trim();
+    ctx.setInputs({
+      datasetId,
+      ...(config.version !== undefined && { version: config.version }),
+      limit: config.limit,
+      ...(config.columns && { columns: config.columns }),
+    });
+    if (!datasetId) throw new NodeError(`datasetId "${config.datasetId}" is empty once its placeholders are filled`);
+    let rows: DatasetRow[] = [];
+    let truncated = false;
+    try {
+      const stream = this.options.datasets.rows(datasetId, serviceCaller("workflow", ctx.caller), {
+        version: config.version,
+        signal: ctx.signal,
+      });
+      for await (const row of stream) {
+        if (rows.length === config.limit) {
+          // Leaving the loop closes the response: the rest of the dataset is never read.
+          truncated = true;
+          break;
+        }
+        rows.push(row);
+      }
+    } catch (err) {
+      if (ctx.signal.aborted || !(err instanceof AppError)) throw err;
+      throw new NodeError(datasetFailure(err, datasetId, config.version));
+    }
+    const present = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    let columns = present;
+    if (config.columns) {
+      const missing = rows.length > 0 ? config.columns.filter((c) => !present.includes(c)) : [];
+      if (missing.length > 0) {
+        throw new NodeError(
+          `Dataset ${datasetId} has no column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `"${c}"`).join(", ")} ` +
+            `(its columns: ${present.join(", ")})`,
+        );
+      }
+      columns = config.columns;
+      rows = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null])));
+    }
+    return { rows, rowCount: rows.length, columns, truncated, text: toCsv(columns, rows) };
+  }
+
   private async runOutput(node: WorkflowNode, ctx: NodeContext): Promise<Record<string, unknown>> {
     const config = outputConfig.parse(node.config);
     if (config.value !== undefined) {
@@ -541,6 +595,22 @@ export class ExecutionEngine {
     ctx.setInputs({ from: parent });
     // The upstream's text when it has one (an LLM node); otherwise its whole output (e.g. the input node).
     return { value: typeof upstream.text === "string" ? upstream.text : upstream };
+  }
+}
+
+/** A dataset node's failure message from the dataset subgraph's error. */
+function datasetFailure(err: AppError, datasetId: string, version: number | undefined): string {
+  const which = version === undefined ? `Dataset ${datasetId}` : `Version ${version} of dataset ${datasetId}`;
+  switch (err.code) {
+    case ErrorCode.NOT_FOUND:
+      // The dataset subgraph answers NOT_FOUND for a dataset the runner may not see, too.
+      return err.message.includes(datasetId)
+        ? `${err.message} (or you cannot read it)`
+        : `${which} was not found, or you cannot read it (${err.message})`;
+    case ErrorCode.UPSTREAM_UNAVAILABLE:
+      return `${which} could not be read: ${err.message}`;
+    default:
+      return `${which} could not be read (${err.code}): ${err.message}`;
   }
 }
 

@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from "@ods/kit";
 import { describe, expect, it } from "vitest";
 import type { WorkflowEdge, WorkflowNode } from "../entities/index.js";
-import { defaultGraph, topologicalOrder, validateGraph } from "./graph.js";
+import { datasetIdsOf, defaultGraph, topologicalOrder, validateGraph } from "./graph.js";
 
 const node = (id: string, type: string, config: Record<string, unknown> = {}): WorkflowNode => ({ id, type, config });
 const edge = (source: string, target: string, id?: string): WorkflowEdge => ({ source, target, ...(id && { id }) });
@@ -102,5 +102,26 @@ describe("topologicalOrder", () => {
       edges: [edge("in", "a"), edge("in", "b"), edge("a", "out"), edge("b", "out")],
     });
     expect(order.map((n) => n.id)).toEqual(["in", "b", "a", "out"]);
+  });
+});
+
+describe("datasetIdsOf", () => {
+  it("lists each literal dataset id once, in node order, skipping ids with placeholders", () => {
+    const nodes = [
+      node("a", "dataset", { datasetId: "d2" }),
+      node("b", "llm", { prompt: "d9" }),
+      node("c", "dataset", { datasetId: "{{input.id}}" }),
+      node("d", "dataset", { datasetId: "d1" }),
+      node("e", "dataset", { datasetId: "d2", version: 1 }),
+    ];
+    expect(datasetIdsOf(nodes)).toEqual(["d2", "d1"]);
+  });
+
+  it("fills the dataset node's defaults when the graph is saved", () => {
+    const graph = validateGraph({
+      nodes: [node("in", "input"), node("rows", "dataset", { datasetId: " d1 " }), node("out", "output")],
+      edges: [edge("in", "rows"), edge("rows", "out")],
+    });
+    expect(graph.nodes[1]!.config).toEqual({ datasetId: "d1", limit: 100 });
   });
 });

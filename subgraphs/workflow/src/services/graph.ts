@@ -150,11 +150,30 @@ export function validateGraph(raw: { nodes: unknown; edges: unknown }): Workflow
 
 function templatesOf(node: WorkflowNode): string[] {
   const config = node.config as Record<string, unknown>;
-  const keys = node.type === "llm" ? ["prompt", "systemPrompt"] : node.type === "output" ? ["value"] : [];
+  const keys =
+    node.type === "llm"
+      ? ["prompt", "systemPrompt"]
+      : node.type === "output"
+        ? ["value"]
+        : node.type === "dataset"
+          ? ["datasetId"]
+          : [];
   const templates = keys.map((k) => config[k]).filter((v): v is string => typeof v === "string");
   // A prompt template's variables may read inputs and upstream nodes too.
   const promptTemplate = node.type === "llm" ? (config.promptTemplate as { variables?: unknown } | undefined) : null;
   return [...templates, ...stringsIn(promptTemplate?.variables)];
+}
+
+/**
+ * The datasets a graph's `dataset` nodes read, each once, in node order (lineage). A `datasetId` with a
+ * placeholder names a dataset only when the workflow runs, so it is not counted.
+ */
+export function datasetIdsOf(nodes: readonly WorkflowNode[]): string[] {
+  const ids = nodes
+    .filter((n) => n.type === "dataset")
+    .map((n) => n.config.datasetId)
+    .filter((id): id is string => typeof id === "string" && id !== "" && placeholders(id).length === 0);
+  return [...new Set(ids)];
 }
 
 /**

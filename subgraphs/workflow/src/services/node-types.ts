@@ -80,9 +80,44 @@ export const outputConfig = z
   })
   .strict();
 
+/** The most rows a dataset node reads. */
+export const DATASET_ROW_LIMIT = 10_000;
+
+export const datasetConfig = z
+  .object({
+    datasetId: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(200, "must be at most 200 characters")
+      .describe("The dataset's id; may be a placeholder such as {{input.datasetId}}."),
+    version: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .optional()
+      .describe("The version number to read; the newest version when not given."),
+    limit: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(DATASET_ROW_LIMIT, `must be at most ${DATASET_ROW_LIMIT}`)
+      .default(100)
+      .describe("Reads at most this many rows from the start of the dataset; `truncated` tells when there were more."),
+    columns: z
+      .array(z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"))
+      .min(1, "must list at least one column")
+      .max(1000, "at most 1000 columns")
+      .refine((cols) => new Set(cols).size === cols.length, "must not list a column twice")
+      .optional()
+      .describe("The columns to keep, in this order; every column when not given."),
+  })
+  .strict();
+
 export type InputConfig = z.infer<typeof inputConfig>;
 export type LlmConfig = z.infer<typeof llmConfig>;
 export type OutputConfig = z.infer<typeof outputConfig>;
+export type DatasetConfig = z.infer<typeof datasetConfig>;
 
 /** The node library, by type name. */
 export const NODE_TYPES: ReadonlyMap<string, NodeTypeDefinition> = new Map(
@@ -105,6 +140,22 @@ export const NODE_TYPES: ReadonlyMap<string, NodeTypeDefinition> = new Map(
         { name: "usage", description: "{ promptTokens, completionTokens } as the model reported them." },
       ],
       config: llmConfig,
+    },
+    {
+      name: "dataset",
+      category: "data",
+      description:
+        "Reads the first rows of a dataset as the user who runs the workflow, for the nodes after it " +
+        "(e.g. {{<nodeId>.text}} in an llm prompt).",
+      inputs: [{ name: "in", description: "Upstream outputs, read through a placeholder in datasetId." }],
+      outputs: [
+        { name: "rows", description: "The rows read, each an object of column: value." },
+        { name: "rowCount", description: "How many rows were read." },
+        { name: "columns", description: "The column names, in order." },
+        { name: "truncated", description: "True when the dataset has more rows than `limit`." },
+        { name: "text", description: "The rows as CSV with a header line, for a prompt." },
+      ],
+      config: datasetConfig,
     },
     {
       name: "output",

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { Execution, ExecutionStatus, NodeRun, Workflow } from "../entities/index.js";
 import type { ExecutionEngine } from "./engine.js";
-import { defaultGraph, validateGraph } from "./graph.js";
+import { datasetIdsOf, defaultGraph, validateGraph } from "./graph.js";
 
 const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 const description = z.string().max(10_000, "must be at most 10 000 characters");
@@ -96,6 +96,26 @@ export class WorkflowService {
     }
     await em.flush();
     return workflow;
+  }
+
+  /**
+   * Lineage: for each dataset id, the caller's workflows whose current graph has a `dataset` node reading it
+   * (by a literal id), by name.
+   *
+   * @remarks The graph is a JSON column, which the three databases query differently, so the caller's
+   * workflows are read once (for every dataset asked about in the request, through a DataLoader) and matched
+   * here.
+   */
+  async readingDatasets(em: EntityManager, caller: Caller, datasetIds: readonly string[]): Promise<Workflow[][]> {
+    if (!caller.userId) return datasetIds.map(() => []);
+    const workflows = await em.find(Workflow, { ownerId: caller.userId }, { orderBy: { name: "asc", id: "asc" } });
+    const byDataset = new Map<string, Workflow[]>();
+    for (const workflow of workflows) {
+      for (const id of datasetIdsOf(workflow.nodes)) {
+        byDataset.set(id, [...(byDataset.get(id) ?? []), workflow]);
+      }
+    }
+    return datasetIds.map((id) => byDataset.get(id) ?? []);
   }
 
   /** Deletes a workflow with its executions and node runs, cancelling any that still run. */
