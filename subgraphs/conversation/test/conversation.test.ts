@@ -378,7 +378,7 @@ describe("conversation subgraph", () => {
     }
   });
 
-  it("two sends racing past the busy check: the unique position lets one through, the other gets CONFLICT", async () => {
+  it("two sends racing past the busy check: the conversation's revision lets one through, the other gets CONFLICT", async () => {
     const { id } = await conversation();
     const service = new ConversationService(app.generation, createPubSub(undefined), "builtin-offline");
     // Two requests, two units of work, started together: both count no busy reply and pick the same position.
@@ -464,6 +464,6 @@ describe("conversation subgraph", () => {
     const res = await fetch(app.url.replace(/\/graphql$/, "/readyz"));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { checks: { name: string; ok: boolean }[] };
-    expect(body.checks.map((c) => c.name).sort()).toEqual(["database", "model", "pubsub"]);
+    expect(body.checks.map((c) => c.name).sort()).toEqual(["database", "model", "pubsub", "vectors"]);
   });
 });

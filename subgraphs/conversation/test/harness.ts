@@ -15,13 +15,17 @@ export const SECRET = "test-secret-that-is-long-enough-0123456789";
 
 export const tempDir = () => mkdtempSync(join(tmpdir(), "ods-conversation-"));
 
-/** Starts the subgraph in-process on a free port, on the SQLite file in `dataDir`. */
+/**
+ * Starts the subgraph in-process on a free port, on the SQLite file in `dataDir` (or the PostgreSQL or MariaDB
+ * database at `databaseUrl`).
+ */
 export async function startInstance(options: {
   dataDir: string;
   modelUrl: string;
   redisUrl?: string;
+  databaseUrl?: string;
   env?: Record<string, string>;
-  tuning?: { flushMs?: number; staleAfterMs?: number };
+  tuning?: Parameters<typeof startConversationSubgraph>[3];
 }): Promise<ConversationSubgraph & { orm: MikroORM }> {
   const config = loadConversationConfig({
     ODS_INTERNAL_SECRET: SECRET,
@@ -29,11 +33,18 @@ export async function startInstance(options: {
     ODS_DATA_DIR: options.dataDir,
     ODS_MODEL_URL: options.modelUrl,
     ODS_REDIS_URL: options.redisUrl,
+    ODS_DATABASE_URL: options.databaseUrl,
     ODS_LOG_LEVEL: "silent",
     ...options.env,
   });
   const logger = createLogger("conversation-test", config.ODS_LOG_LEVEL);
-  const orm = await openDatabase({ name: "conversation", dataDir: config.ODS_DATA_DIR, entities, migrations });
+  const orm = await openDatabase({
+    name: "conversation",
+    dataDir: config.ODS_DATA_DIR,
+    databaseUrl: config.ODS_DATABASE_URL,
+    entities,
+    migrations,
+  });
   // The ORM too, for tests that race the services directly or act as another replica on the same database.
   return Object.assign(await startConversationSubgraph(config, orm, logger, options.tuning), { orm });
 }
@@ -72,9 +83,10 @@ export async function gqlOk<T = Record<string, any>>(
 }
 
 export interface StreamEvent {
-  __typename: "MessageToken" | "MessageDone" | "MessageFailed";
+  __typename: "MessageToken" | "MessageCitations" | "MessageHeartbeat" | "MessageDone" | "MessageFailed";
   seq: number;
   delta?: string;
+  citations?: Record<string, unknown>[];
   code?: string;
   reason?: string;
   message?: { id: string; status: string; content: string; lastSeq: number; usage: unknown };
@@ -87,6 +99,22 @@ export const STREAM = /* GraphQL */ `
       ... on MessageToken {
         seq
         delta
+      }
+      ... on MessageCitations {
+        seq
+        citations {
+          marker
+          knowledgeBaseId
+          documentId
+          documentName
+          chunkId
+          position
+          snippet
+          score
+        }
+      }
+      ... on MessageHeartbeat {
+        seq
       }
       ... on MessageDone {
         seq

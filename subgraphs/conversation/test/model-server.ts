@@ -30,7 +30,8 @@ export const tokenText = (i: number) => `t${i} `;
  * A tiny OpenAI-compatible streaming server on 127.0.0.1 for tests: `POST /v1/chat/completions` answers with
  * server-sent event chunks. The last user message steers it: `tokens:N` (default 20) chunks, `delay:MS`
  * (default 5) between them, `break:K` drops the connection after K chunks, `stall:K` goes silent after K chunks
- * with the connection left open. A client that hangs up stops it.
+ * with the connection left open, `numbered` prefixes every token with the request's number (`r3:t0 `), so that two
+ * answers to the same question differ. A client that hangs up stops it.
  */
 export async function startModelServer(): Promise<ModelServer> {
   const requests: SeenRequest[] = [];
@@ -59,6 +60,7 @@ export async function startModelServer(): Promise<ModelServer> {
       const delay = Number(/delay:(\d+)/.exec(last)?.[1] ?? 5);
       const breakAfter = Number(/break:(\d+)/.exec(last)?.[1] ?? -1);
       const stallAfter = Number(/stall:(\d+)/.exec(last)?.[1] ?? -1);
+      const prefix = /\bnumbered\b/.test(last) ? `r${requests.length}:` : "";
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const chunk = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
       const base = { id: "chatcmpl-test", object: "chat.completion.chunk", created: 0, model: seen.body.model };
@@ -71,7 +73,7 @@ export async function startModelServer(): Promise<ModelServer> {
           return;
         }
         if (i === stallAfter) return; // silent until the client hangs up (or the server closes)
-        chunk({ ...base, choices: [{ index: 0, delta: { content: tokenText(i) }, finish_reason: null }] });
+        chunk({ ...base, choices: [{ index: 0, delta: { content: prefix + tokenText(i) }, finish_reason: null }] });
       }
       chunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
       chunk({ ...base, choices: [], usage: { prompt_tokens: 7, completion_tokens: count, total_tokens: 7 + count } });

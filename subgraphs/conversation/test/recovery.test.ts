@@ -22,7 +22,7 @@ describe("restart after a crash", () => {
     const orm = await openDatabase({ name: "conversation", dataDir: dir, entities, migrations });
     const em = orm.em.fork();
     const conversation = em.create(Conversation, { title: "c", ownerId: "alice", modelId: "builtin-offline" });
-    em.create(Message, {
+    const question = em.create(Message, {
       conversation,
       position: 1,
       role: MessageRole.USER,
@@ -32,6 +32,7 @@ describe("restart after a crash", () => {
     const reply = em.create(Message, {
       conversation,
       position: 2,
+      parentId: question.id,
       role: MessageRole.ASSISTANT,
       content: "partial ",
       status: MessageStatus.STREAMING,

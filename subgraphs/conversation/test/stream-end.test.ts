@@ -31,7 +31,7 @@ describe("a stream whose log never ends", () => {
     // A reply whose writer died after its last append failed: STREAMING, and nothing in the log.
     const em = app.orm.em.fork();
     const conversation = em.create(Conversation, { title: "c", ownerId: "alice", modelId: "builtin-offline" });
-    em.create(Message, {
+    const question = em.create(Message, {
       conversation,
       position: 1,
       role: MessageRole.USER,
@@ -41,6 +41,7 @@ describe("a stream whose log never ends", () => {
     const reply = em.create(Message, {
       conversation,
       position: 2,
+      parentId: question.id,
       role: MessageRole.ASSISTANT,
       content: "partial ",
       status: MessageStatus.STREAMING,

@@ -21,11 +21,21 @@ export interface ConversationPromptTemplate {
 
 /** A chat with history, owned by one user. */
 @Entity({ tableName: "conversation_conversation" })
-@Index({ properties: ["ownerId", "updatedAt"] })
+// The list's order: pinned first, then most recently active.
+@Index({ properties: ["ownerId", "pinned", "updatedAt"] })
 @ObjectType()
 @Directive('@key(fields: "id")')
 export class Conversation {
-  [OptionalProps]?: "createdAt" | "updatedAt" | "params" | "systemPrompt" | "promptTemplate";
+  [OptionalProps]?:
+    | "createdAt"
+    | "updatedAt"
+    | "params"
+    | "systemPrompt"
+    | "promptTemplate"
+    | "pinned"
+    | "knowledgeBaseIds"
+    | "retrieval"
+    | "revision";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)
@@ -59,6 +69,29 @@ export class Conversation {
   @Property({ type: "json" })
   @Field(() => GraphQLJSON, { description: "Generation settings: `temperature` (0–2), `maxTokens`." })
   params: GenerationParams = {};
+
+  @Property({ type: "boolean" })
+  @Field({ description: "Pinned conversations come first in `conversations`." })
+  pinned: boolean = false;
+
+  @Property({ type: "json" })
+  @Field(() => [ID], { description: "The knowledge bases replies in this conversation draw on (RAG)." })
+  knowledgeBaseIds: string[] = [];
+
+  @Property({ type: "json", nullable: true })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: "Retrieval settings for the knowledge bases (top-k, mode, threshold…); null: the defaults.",
+  })
+  retrieval?: Record<string, unknown> | null;
+
+  /**
+   * Rises by one with every change to the selected branch (send, regenerate, edit, select). Each such change
+   * moves it from the value it read to the next in the same transaction, so of two racing changes one fails
+   * (CONFLICT) instead of both forking the conversation.
+   */
+  @Property({ type: "integer" })
+  revision: number = 0;
 
   @Property({ type: "datetime" })
   @Field(() => GraphQLDateTime)

@@ -16,17 +16,23 @@ import {
   Root,
   Subscription,
 } from "type-graphql";
-import { Message } from "../entities/index.js";
+import { Citation, Conversation, Message, MessageFeedback, MessageRating } from "../entities/index.js";
 import { Model } from "../federation-stubs.js";
 import { findOwnedMessage, type StreamItem } from "../services/generation-service.js";
 import type { ConversationServices } from "../services/index.js";
+import { loaders } from "./loaders.js";
 
 type Ctx = SubgraphContext<ConversationServices>;
 
 @InputType()
 export class SendMessageInput {
-  @Field(() => ID)
-  conversationId: string;
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "Omit to start a new conversation, titled after the message, with this input's modelId, params and " +
+      "knowledgeBaseIds as its settings.",
+  })
+  conversationId?: string;
 
   @Field({ description: "The user's text: not empty, at most 100 000 characters." })
   content: string;
@@ -36,10 +42,19 @@ export class SendMessageInput {
 
   @Field(() => GraphQLJSON, { nullable: true, description: "Overrides the conversation's params for this reply." })
   params?: unknown;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: "Overrides the conversation's knowledge bases for this reply.",
+  })
+  knowledgeBaseIds?: string[];
 }
 
-@ObjectType()
+@ObjectType({ description: "A question and the reply being generated for it." })
 export class SendMessagePayload {
+  @Field(() => Conversation, { description: "The conversation (new when `sendMessage` had no conversationId)." })
+  conversation: Conversation;
+
   @Field(() => Message)
   userMessage: Message;
 
@@ -54,6 +69,27 @@ export class MessageToken {
 
   @Field()
   delta: string;
+}
+
+@ObjectType({
+  description: "The sources the reply draws on, sent before its first token when knowledge bases were searched.",
+})
+export class MessageCitations {
+  @Field(() => Int)
+  seq: number;
+
+  @Field(() => [Citation])
+  citations: Citation[];
+}
+
+@ObjectType({
+  description:
+    "Nothing else was sent for a while (ODS_STREAM_HEARTBEAT_MS): the stream is alive. Not in the log; `seq` " +
+    "repeats the last event's (or `afterSeq`), so ignore it when resuming.",
+})
+export class MessageHeartbeat {
+  @Field(() => Int)
+  seq: number;
 }
 
 @ObjectType({ description: "The reply ended (COMPLETE, or STOPPED by the user); `message` is the stored message." })
@@ -81,6 +117,8 @@ export class MessageFailed {
 }
 
 const TYPE_OF: Record<StreamItem["kind"], string> = {
+  heartbeat: "MessageHeartbeat",
+  citations: "MessageCitations",
   token: "MessageToken",
   done: "MessageDone",
   failed: "MessageFailed",
@@ -89,7 +127,7 @@ const TYPE_OF: Record<StreamItem["kind"], string> = {
 export const MessageStreamEvent = createUnionType({
   name: "MessageStreamEvent",
   description: "One event of a reply's stream; `seq` rises by one per event.",
-  types: () => [MessageToken, MessageDone, MessageFailed] as const,
+  types: () => [MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
   resolveType: (value) => TYPE_OF[(value as unknown as StreamItem).kind],
 });
 
@@ -127,6 +165,60 @@ export class MessageResolver {
   }
 
   @Authorized()
+  @Mutation(() => SendMessagePayload, {
+    description:
+      "Answers the question again with the conversation's current settings (and `modelId`, when given): " +
+      "`messageId` is a reply (its question is asked again) or a question. The earlier replies stay as " +
+      "`alternatives`; the new one (STREAMING) is selected. CONFLICT while a reply is being generated.",
+  })
+  async regenerateMessage(
+    @Arg("messageId", () => ID) messageId: string,
+    @Arg("modelId", () => String, { nullable: true }) modelId: string | null,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<SendMessagePayload> {
+    return services.conversations.regenerate(em, caller, messageId, { modelId });
+  }
+
+  @Authorized()
+  @Mutation(() => SendMessagePayload, {
+    description:
+      "Edits one of the user's messages: a new version of it is stored and answered, and becomes the selected " +
+      "branch. The old version, with everything after it, stays as an alternative. CONFLICT while a reply is " +
+      "being generated.",
+  })
+  async editMessage(
+    @Arg("messageId", () => ID) messageId: string,
+    @Arg("content") content: string,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<SendMessagePayload> {
+    return services.conversations.edit(em, caller, messageId, content);
+  }
+
+  @Authorized()
+  @Mutation(() => Conversation, {
+    description:
+      "Switches to another version of a turn (any of `Message.alternatives`): it, its earlier turns and the " +
+      "turns last selected after it become `Conversation.messages`, which later replies take as history.",
+  })
+  async selectAlternative(
+    @Arg("messageId", () => ID) messageId: string,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<Conversation> {
+    return services.conversations.select(em, caller, messageId);
+  }
+
+  @Authorized()
+  @Mutation(() => Message, { description: "Rates a reply; NONE takes the rating back. Stored as `feedback`." })
+  async rateMessage(
+    @Arg("messageId", () => ID) messageId: string,
+    @Arg("rating", () => MessageRating) rating: MessageRating,
+    @Arg("comment", () => String, { nullable: true }) comment: string | null,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<Message> {
+    return services.conversations.rate(em, caller, messageId, { rating, comment });
+  }
+
+  @Authorized()
   @Mutation(() => Message, { description: "Stops a STREAMING reply (text kept, status STOPPED)." })
   async stopGeneration(
     @Arg("messageId", () => ID) messageId: string,
@@ -158,5 +250,18 @@ export class MessageResolver {
   @FieldResolver(() => Model, { nullable: true })
   model(@Root() message: Message): Model | null {
     return message.modelId ? { id: message.modelId } : null;
+  }
+
+  @FieldResolver(() => [Message], {
+    description: "Every version of this turn, this one included, by `alternativeIndex`.",
+  })
+  async alternatives(@Root() message: Message, @Ctx() ctx: Ctx): Promise<Message[]> {
+    return loaders(ctx).alternatives.load(message);
+  }
+
+  @FieldResolver(() => MessageFeedback, { nullable: true, description: "Set by `rateMessage`." })
+  feedback(@Root() message: Message): MessageFeedback | null {
+    const stored = message.feedback;
+    return stored ? { rating: stored.rating, comment: stored.comment, updatedAt: new Date(stored.updatedAt) } : null;
   }
 }

@@ -1,16 +1,57 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
-import { followStream, notFound, serviceCaller, type Caller, type LogEntry, type Logger, type PubSub } from "@ods/kit";
+import {
+  AppError,
+  followStream,
+  notFound,
+  serviceCaller,
+  type Caller,
+  type LogEntry,
+  type Logger,
+  type PubSub,
+} from "@ods/kit";
 import OpenAI, { APIConnectionError, APIError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
-import { Message, MessageStatus, type GenerationParams } from "../entities/index.js";
+import {
+  Message,
+  MessageStatus,
+  type CitationData,
+  type Conversation,
+  type GenerationParams,
+} from "../entities/index.js";
 import { buildPrompt } from "./prompt.js";
 import { isTerminal, messageStream, STOP_CHANNEL, type StreamEvent } from "./stream-events.js";
 
-/** One event of `messageStream` as the subscriber receives it: terminal events carry the stored message. */
+/**
+ * One event of `messageStream` as the subscriber receives it: terminal events carry the stored message, and a
+ * heartbeat repeats the last `seq` sent (it is not in the log).
+ */
 export type StreamItem =
+  | { kind: "heartbeat"; seq: number }
+  | { kind: "citations"; seq: number; citations: CitationData[] }
   | { kind: "token"; seq: number; delta: string }
   | { kind: "done"; seq: number; message: Message }
   | { kind: "failed"; seq: number; code: string; reason: string; message: Message };
+
+/** What {@link GenerationOptions.augment} is given: the reply's conversation and question. */
+export interface AugmentInput {
+  /**
+   * The reply's conversation. `knowledgeBaseIds` is the set this reply uses: the conversation's own, or the ones
+   * `sendMessage` passed for this reply alone (an in-memory override; the row is not changed).
+   */
+  conversation: Conversation;
+  /** The user's message the reply answers. */
+  question: string;
+  /** Who asked (the conversation's owner). */
+  caller: Caller;
+  /** Aborted when the reply is stopped or the process shuts down. */
+  signal: AbortSignal;
+}
+
+/** What retrieval adds to a reply: text for the prompt, and the sources it came from. */
+export interface Augmentation {
+  context: string;
+  citations: CitationData[];
+}
 
 export interface GenerationOptions {
   orm: MikroORM;
@@ -42,6 +83,30 @@ export interface GenerationOptions {
    * the response headers are in, so a stream that stalls afterwards would otherwise hang. @defaultValue `120_000`
    */
   idleTimeoutMs?: number;
+  /**
+   * A live subscriber that has been sent nothing for this long gets a `MessageHeartbeat` (ms), so that proxies
+   * and clients can tell a slow model from a dead connection. @defaultValue `15_000` — 15 s
+   */
+  heartbeatMs?: number;
+  /**
+   * Retrieval (RAG), run before the model is called. Null: no context for this reply. A result puts `context`
+   * into the prompt as a system message after the conversation's system prompt, appends a `citations` event to
+   * the log before the first token, and stores the citations on the message.
+   *
+   * @remarks When it throws, the reply fails and the model is not called: an {@link AppError} keeps its code and
+   * message (NOT_FOUND for a missing knowledge base, say), anything else becomes UPSTREAM_UNAVAILABLE and is
+   * logged whole. An answer that silently lacks the sources the user chose would look grounded when it is not.
+   */
+  augment?: (input: AugmentInput) => Promise<Augmentation | null>;
+}
+
+/** A reply to generate: {@link GenerationService.generate}. */
+export interface GenerationJob {
+  messageId: string;
+  caller: Caller;
+  params: GenerationParams;
+  /** Knowledge bases for this reply only, instead of the conversation's. */
+  knowledgeBaseIds?: string[];
 }
 
 interface Running {
@@ -68,8 +133,10 @@ export class GenerationService {
   private readonly flushMs: number;
   private readonly staleAfterMs: number;
   private readonly idleTimeoutMs: number;
+  private readonly heartbeatMs: number;
 
   constructor(private readonly options: GenerationOptions) {
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.flushMs = options.flushMs ?? 1_000;
     this.staleAfterMs = options.staleAfterMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
@@ -103,7 +170,7 @@ export class GenerationService {
    * Starts generating the reply `messageId` (an assistant message in status STREAMING) in the background.
    * A client that disconnects does not stop it; only {@link GenerationService.stop} or the end of the reply does.
    */
-  generate(job: { messageId: string; caller: Caller; params: GenerationParams }): void {
+  generate(job: GenerationJob): void {
     const controller = new AbortController();
     const finished = this.run(job, controller.signal)
       .catch((err: unknown) => this.options.logger.error({ err, messageId: job.messageId }, "generation crashed"))
@@ -141,8 +208,36 @@ export class GenerationService {
    * process whose log is gone), one terminal event carries the stored message, with `seq = lastSeq`. When the
    * log goes quiet and the row has ended without its terminal event reaching the log (the final append failed,
    * or the writer died and a sweep ended the row), the same terminal event built from the row ends the stream.
+   * Whenever nothing has been yielded for `heartbeatMs`, a heartbeat repeating the last `seq` is.
    */
   async *follow(messageId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StreamItem> {
+    const events = this.followLog(messageId, afterSeq, signal);
+    let lastSeq = afterSeq;
+    let next = events.next();
+    try {
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const quiet = new Promise<"quiet">((resolve) => {
+          timer = setTimeout(() => resolve("quiet"), this.heartbeatMs);
+        });
+        const result = await Promise.race([next, quiet]).finally(() => clearTimeout(timer));
+        if (result === "quiet") {
+          // The pending read stays where it is; the heartbeat only fills the silence.
+          yield { kind: "heartbeat", seq: lastSeq };
+          continue;
+        }
+        if (result.done) return;
+        lastSeq = result.value.seq;
+        yield result.value;
+        next = events.next();
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+
+  /** {@link GenerationService.follow} without heartbeats. */
+  private async *followLog(messageId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StreamItem> {
     const stream = messageStream(messageId);
     const retained = await this.options.pubsub.readAfter(stream, afterSeq);
     if (retained.length === 0) {
@@ -165,6 +260,10 @@ export class GenerationService {
       const event = entry.event as StreamEvent;
       if (event.kind === "token") {
         yield { kind: "token", seq: entry.seq, delta: event.delta };
+        continue;
+      }
+      if (event.kind === "citations") {
+        yield { kind: "citations", seq: entry.seq, citations: event.citations };
         continue;
       }
       // A fresh unit of work: the row was written by another request (or replica) after ours began.
@@ -219,7 +318,19 @@ export class GenerationService {
     return recovered;
   }
 
-  private async run(job: { messageId: string; caller: Caller; params: GenerationParams }, signal: AbortSignal) {
+  /** Runs the augment hook; a failure becomes an {@link AugmentFailure} that fails the reply (see the option). */
+  private async augment(input: AugmentInput): Promise<Augmentation | null> {
+    try {
+      return await this.options.augment!(input);
+    } catch (err) {
+      if (input.signal.aborted) throw input.signal.reason;
+      if (err instanceof AppError) throw new AugmentFailure(err.code, err.message);
+      this.options.logger.warn({ err, conversationId: input.conversation.id }, "retrieval failed");
+      throw new AugmentFailure("UPSTREAM_UNAVAILABLE", "Retrieval from the knowledge bases failed");
+    }
+  }
+
+  private async run(job: GenerationJob, signal: AbortSignal) {
     const { orm, pubsub, logger } = this.options;
     const stream = messageStream(job.messageId);
     const startedAt = Date.now();
@@ -228,26 +339,32 @@ export class GenerationService {
     let pending = "";
     let ttftMs: number | null = null;
     let usage: Message["usage"] = null;
+    let citations: CitationData[] = [];
     let appends = Promise.resolve();
     let writes = Promise.resolve();
     let batchTimer: NodeJS.Timeout | undefined;
 
-    // One event per batch: `seq` is taken when the batch closes and appends are chained, so order is kept.
+    // `seq` is taken when the event is made and appends are chained, so order is kept.
+    const append = (event: StreamEvent) => {
+      const eventSeq = ++seq;
+      appends = appends
+        .then(() => pubsub.append(stream, eventSeq, event))
+        .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not append to the stream log"));
+    };
+    // One event per batch of deltas.
     const closeBatch = () => {
       clearTimeout(batchTimer);
       batchTimer = undefined;
       if (!pending) return;
-      const event: StreamEvent = { kind: "token", delta: pending };
-      const eventSeq = ++seq;
+      const delta = pending;
       pending = "";
-      appends = appends
-        .then(() => pubsub.append(stream, eventSeq, event))
-        .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not append to the stream log"));
+      append({ kind: "token", delta });
     };
     // The row follows the log: content and lastSeq describe the same batches. Writing also shows liveness.
     const writeProgress = () => {
       const content = text.slice(0, text.length - pending.length);
       const lastSeq = seq;
+      const cited = citations;
       writes = writes
         .then(async () => {
           await orm.em
@@ -255,12 +372,12 @@ export class GenerationService {
             .nativeUpdate(
               Message,
               { id: job.messageId, status: MessageStatus.STREAMING },
-              { content, lastSeq, updatedAt: new Date() },
+              { content, lastSeq, citations: cited, updatedAt: new Date() },
             );
         })
         .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not save progress"));
     };
-    const heartbeat = setInterval(writeProgress, this.flushMs);
+    const progressTimer = setInterval(writeProgress, this.flushMs);
 
     // Aborts the model request, and only it, when the stream stalls; `signal` stays for stop and shutdown.
     const idle = new AbortController();
@@ -277,16 +394,30 @@ export class GenerationService {
       const em = orm.em.fork();
       const message = await em.findOneOrFail(Message, { id: job.messageId }, { populate: ["conversation"] });
       const conversation = message.conversation;
-      const earlier = await em.find(
-        Message,
-        { conversation: conversation.id, position: { $lt: message.position } },
-        { orderBy: { position: "asc" } },
-      );
+      const earlier = await branchBefore(em, message);
       const question = earlier.pop();
+      let context: string | null = null;
+      if (this.options.augment) {
+        // Only this unit of work sees the override, and nothing flushes it.
+        if (job.knowledgeBaseIds) conversation.knowledgeBaseIds = job.knowledgeBaseIds;
+        const found = await this.augment({
+          conversation,
+          question: question?.content ?? "",
+          caller: job.caller,
+          signal,
+        });
+        if (signal.aborted) throw signal.reason;
+        if (found) {
+          context = found.context;
+          citations = found.citations;
+          // Before the first token: a client can show the sources while the answer is written.
+          append({ kind: "citations", citations });
+        }
+      }
       // The reply needs room too; reserve what was asked for, at most half of the context.
       const reserve = Math.min(job.params.maxTokens ?? 0, Math.floor(this.options.contextTokens / 2));
       const messages = buildPrompt(
-        { systemPrompt: conversation.systemPrompt, history: earlier, userMessage: question?.content ?? "" },
+        { systemPrompt: conversation.systemPrompt, context, history: earlier, userMessage: question?.content ?? "" },
         this.options.contextTokens - reserve,
       );
       const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
@@ -327,7 +458,10 @@ export class GenerationService {
       // The SDK ends the iteration quietly when its request is aborted, so an abort is not always an error.
       if (upstream.aborted) throw upstream.reason;
     } catch (err) {
-      if (signal.aborted && signal.reason === STOP) {
+      if (err instanceof AugmentFailure) {
+        status = MessageStatus.FAILED;
+        failure = { code: err.code, reason: err.message };
+      } else if (signal.aborted && signal.reason === STOP) {
         status = MessageStatus.STOPPED;
       } else if (signal.aborted) {
         status = MessageStatus.FAILED;
@@ -343,7 +477,7 @@ export class GenerationService {
       }
     } finally {
       clearTimeout(idleTimer);
-      clearInterval(heartbeat);
+      clearInterval(progressTimer);
       closeBatch();
     }
 
@@ -361,6 +495,7 @@ export class GenerationService {
           {
             status,
             content: text,
+            citations,
             usage,
             ttftMs,
             latencyMs: Date.now() - startedAt,
@@ -388,6 +523,33 @@ export class GenerationService {
       logger.warn({ err, messageId: job.messageId }, "could not append the terminal event");
     }
   }
+}
+
+/** Retrieval failed before the model was called: the reply ends FAILED with this code and message. */
+class AugmentFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The turns before `message` on its branch, oldest first: its ancestors through `parentId`, so a reply never sees
+ * another branch's messages (one query for the conversation, then a walk in memory).
+ */
+export async function branchBefore(em: EntityManager, message: Message): Promise<Message[]> {
+  const rows = await em.find(Message, { conversation: message.conversation.id, position: { $lt: message.position } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const path: Message[] = [];
+  for (let id = message.parentId; id;) {
+    const row = byId.get(id);
+    if (!row) break;
+    path.unshift(row);
+    id = row.parentId;
+  }
+  return path;
 }
 
 /** Runs `action`, trying again after a short, growing pause when it throws (`attempts` tries in all). */

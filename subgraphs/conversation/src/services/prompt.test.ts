@@ -60,4 +60,22 @@ describe("buildPrompt", () => {
     );
     expect(prompt.map((m) => m.content)).toEqual(["s", "q"]);
   });
+
+  it("puts the retrieved context right after the system prompt, and keeps it when the budget is short", () => {
+    const history = [turn(MessageRole.USER, "x".repeat(400)), turn(MessageRole.ASSISTANT, "y".repeat(400))];
+    const prompt = buildPrompt(
+      { systemPrompt: "Be brief.", context: "[1] The sky is blue.", history, userMessage: "q" },
+      60,
+    );
+    expect(prompt).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "system", content: "[1] The sky is blue." },
+      { role: "user", content: "q" },
+    ]);
+    const withoutSystem = buildPrompt({ context: "ctx", history: [], userMessage: "q" }, 1000);
+    expect(withoutSystem).toEqual([
+      { role: "system", content: "ctx" },
+      { role: "user", content: "q" },
+    ]);
+  });
 });

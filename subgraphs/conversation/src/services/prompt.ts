@@ -26,17 +26,20 @@ const ROLE: Record<MessageRole, ChatMessage["role"]> = {
 };
 
 /**
- * Assembles the prompt: the system prompt, the earlier turns that fit, and the new user message.
+ * Assembles the prompt: the system prompt, the retrieved context, the earlier turns that fit, and the new user
+ * message.
  *
  * @remarks Only finished exchanges are history: a user message counts when the reply after it is COMPLETE
  * (a failed or stopped reply, and the question that led to it, are left out so the model never sees half a
  * turn). When the budget is short the oldest exchanges go first, by estimated token count, never the system
- * prompt or the new message.
+ * prompt, the context or the new message.
+ * @param options.context - text retrieved for this question (RAG), sent as a system message right after the
+ * conversation's own system prompt
  * @param history - earlier messages of the conversation, oldest first, without the new user message
  * @param budget - tokens the prompt may use (the context length minus what the reply needs)
  */
 export function buildPrompt(
-  options: { systemPrompt?: string | null; history: PromptTurn[]; userMessage: string },
+  options: { systemPrompt?: string | null; context?: string | null; history: PromptTurn[]; userMessage: string },
   budget: number,
 ): ChatMessage[] {
   const exchanges: ChatMessage[][] = [];
@@ -57,7 +60,9 @@ export function buildPrompt(
     }
     // An assistant message not preceded by its question is skipped: it answers something no longer here.
   }
-  const system: ChatMessage[] = options.systemPrompt ? [{ role: "system", content: options.systemPrompt }] : [];
+  const system: ChatMessage[] = [options.systemPrompt, options.context]
+    .filter((text): text is string => Boolean(text))
+    .map((content) => ({ role: "system", content }));
   const user: ChatMessage = { role: "user", content: options.userMessage };
   let left = budget - [...system, user].reduce((n, m) => n + estimateTokens(m.content), 0);
   const kept: ChatMessage[][] = [];

@@ -1,0 +1,28 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261128161700 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table \`conversation_conversation\` (\`id\` text not null, \`title\` text not null, \`owner_id\` text not null, \`model_id\` text not null, \`system_prompt\` text null, \`prompt_template\` json null, \`params\` json not null, \`pinned\` integer not null default false, \`knowledge_base_ids\` json not null, \`retrieval\` json null, \`revision\` integer not null default 0, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`conversation_conversation_owner_id_pinned_updated_at_index\` on \`conversation_conversation\` (\`owner_id\`, \`pinned\`, \`updated_at\`);`);
+
+    this.addSql(`create table \`conversation_knowledge_base\` (\`id\` text not null, \`name\` text not null, \`description\` text null, \`owner_id\` text not null, \`embedding_model_id\` text not null, \`dimensions\` integer null, \`chunking\` json not null, \`retrieval\` json not null, \`settings_version\` integer not null default 1, \`content_version\` integer not null default 0, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`conversation_knowledge_base_owner_id_updated_at_index\` on \`conversation_knowledge_base\` (\`owner_id\`, \`updated_at\`);`);
+
+    this.addSql(`create table \`conversation_knowledge_document\` (\`id\` text not null, \`knowledge_base_id\` text not null, \`title\` text not null, \`source\` text check (\`source\` in ('UPLOAD', 'TEXT', 'DATASET')) not null, \`object_key\` text null, \`mime_type\` text null, \`bytes\` bigint null, \`format\` text null, \`dataset_id\` text null, \`row_template\` text null, \`metadata\` json not null, \`status\` text check (\`status\` in ('QUEUED', 'PARSING', 'EMBEDDING', 'READY', 'FAILED')) not null default 'QUEUED', \`progress\` double not null default 0, \`chunk_count\` integer not null default 0, \`error\` text null, \`indexed_version\` integer not null default 0, \`attempts\` integer not null default 0, \`lease_until\` datetime null, \`lease_owner\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, constraint \`conversation_knowledge_document_knowledge_base_id_foreign\` foreign key(\`knowledge_base_id\`) references \`conversation_knowledge_base\`(\`id\`) on delete cascade on update cascade, primary key (\`id\`));`);
+    this.addSql(`create index \`conversation_knowledge_document_knowledge_base_id_index\` on \`conversation_knowledge_document\` (\`knowledge_base_id\`);`);
+    this.addSql(`create index \`conversation_knowledge_document_status_lease_until_index\` on \`conversation_knowledge_document\` (\`status\`, \`lease_until\`);`);
+    this.addSql(`create index \`conversation_knowledge_document_knowledge_base_id_created_at_index\` on \`conversation_knowledge_document\` (\`knowledge_base_id\`, \`created_at\`);`);
+
+    this.addSql(`create table \`conversation_knowledge_chunk\` (\`id\` text not null, \`document_id\` text not null, \`knowledge_base_id\` text not null, \`position\` integer not null, \`content\` text not null, \`start\` integer not null, \`end\` integer not null, \`heading\` text null, \`parent_content\` text null, \`enabled\` integer not null default true, \`edited\` integer not null default false, \`embedded\` integer not null default false, \`created_at\` datetime not null, \`updated_at\` datetime not null, constraint \`conversation_knowledge_chunk_document_id_foreign\` foreign key(\`document_id\`) references \`conversation_knowledge_document\`(\`id\`) on delete cascade on update cascade, primary key (\`id\`));`);
+    this.addSql(`create index \`conversation_knowledge_chunk_document_id_index\` on \`conversation_knowledge_chunk\` (\`document_id\`);`);
+    this.addSql(`create index \`conversation_knowledge_chunk_document_id_embedded_index\` on \`conversation_knowledge_chunk\` (\`document_id\`, \`embedded\`);`);
+    this.addSql(`create index \`conversation_knowledge_chunk_knowledge_base_id_enabled_index\` on \`conversation_knowledge_chunk\` (\`knowledge_base_id\`, \`enabled\`);`);
+
+    this.addSql(`create table \`conversation_message\` (\`id\` text not null, \`conversation_id\` text not null, \`position\` integer not null, \`parent_id\` text null, \`selected\` integer not null default true, \`selected_revision\` integer not null default 0, \`alternative_index\` integer not null default 1, \`role\` text check (\`role\` in ('USER', 'ASSISTANT', 'SYSTEM')) not null, \`content\` text not null, \`status\` text check (\`status\` in ('STREAMING', 'COMPLETE', 'STOPPED', 'FAILED')) not null, \`model_id\` text null, \`usage\` json null, \`ttft_ms\` integer null, \`latency_ms\` integer null, \`error_code\` text null, \`error_reason\` text null, \`citations\` json not null, \`feedback\` json null, \`last_seq\` integer not null default 0, \`created_at\` datetime not null, \`updated_at\` datetime not null, constraint \`conversation_message_conversation_id_foreign\` foreign key(\`conversation_id\`) references \`conversation_conversation\`(\`id\`) on delete cascade on update cascade, primary key (\`id\`));`);
+    this.addSql(`create index \`conversation_message_conversation_id_index\` on \`conversation_message\` (\`conversation_id\`);`);
+    this.addSql(`create index \`conversation_message_status_index\` on \`conversation_message\` (\`status\`);`);
+    this.addSql(`create index \`conversation_message_conversation_id_position_index\` on \`conversation_message\` (\`conversation_id\`, \`position\`);`);
+  }
+
+}

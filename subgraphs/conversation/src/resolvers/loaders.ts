@@ -1,0 +1,31 @@
+import type { SubgraphContext } from "@ods/kit";
+import DataLoader from "dataloader";
+import type { Message } from "../entities/index.js";
+import type { ConversationUsageTotals } from "../services/conversation-service.js";
+import type { ConversationServices } from "../services/index.js";
+
+export interface Loaders {
+  messages: DataLoader<string, Message[]>;
+  alternatives: DataLoader<Message, Message[], string>;
+  usage: DataLoader<string, ConversationUsageTotals>;
+}
+
+// One set per request: the context object lives exactly as long as the request, so it keys the cache.
+const perRequest = new WeakMap<object, Loaders>();
+
+/** The request's DataLoaders, so list fields load in one query per level instead of one per row. */
+export function loaders(ctx: SubgraphContext<ConversationServices>): Loaders {
+  let found = perRequest.get(ctx);
+  if (!found) {
+    const { em, services } = ctx;
+    found = {
+      messages: new DataLoader((ids) => services.conversations.messagesOf(em, ids)),
+      alternatives: new DataLoader((messages) => services.conversations.alternativesOf(em, messages), {
+        cacheKeyFn: (message) => message.id,
+      }),
+      usage: new DataLoader((ids) => services.conversations.usageOf(em, ids)),
+    };
+    perRequest.set(ctx, found);
+  }
+  return found;
+}
