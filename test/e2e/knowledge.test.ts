@@ -129,6 +129,53 @@ describe("knowledge bases through the gateway", () => {
     expect(searchKnowledgeBase[0].scores.keyword).toBeGreaterThan(0);
   });
 
+  it("answers a question from the PDF in a chat, citing it before the first token", async () => {
+    const { createConversation } = await gqlOk(
+      platform,
+      "mutation($input: CreateConversationInput!) { createConversation(input: $input) { id knowledgeBaseIds } }",
+      { input: { title: "Kettle questions", knowledgeBaseIds: [kbId] } },
+      token,
+    );
+    expect(createConversation.knowledgeBaseIds).toEqual([kbId]);
+    const { sendMessage } = await gqlOk(
+      platform,
+      "mutation($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } } }",
+      { input: { conversationId: createConversation.id, content: "How many months is the warranty of the Aurora kettle?" } },
+      token,
+    );
+    const ws = wsClient(platform, token);
+    try {
+      const events = await collect<{ messageStream: Record<string, any> }>(
+        ws,
+        `subscription($id: ID!) { messageStream(messageId: $id) {
+          __typename
+          ... on MessageToken { seq delta }
+          ... on MessageCitations { seq citations { index snippet documentName document { id title } } }
+          ... on MessageDone { seq message { content status citations { index documentId } } }
+          ... on MessageFailed { seq code reason }
+        } }`,
+        { id: sendMessage.assistantMessage.id },
+        (event) => ["MessageDone", "MessageFailed"].includes(event.messageStream.__typename),
+      );
+      const kinds = events.map((e) => e.messageStream.__typename).filter((k) => k !== "MessageHeartbeat");
+      expect(kinds.at(-1)).toBe("MessageDone");
+      const first = kinds.findIndex((k) => k === "MessageToken");
+      expect(kinds.indexOf("MessageCitations")).toBeGreaterThanOrEqual(0);
+      expect(kinds.indexOf("MessageCitations")).toBeLessThan(first);
+      const citations = events.find((e) => e.messageStream.__typename === "MessageCitations")!.messageStream.citations;
+      const pdfCitation = citations.find((c: { document: { id: string } | null }) => c.document?.id === pdfId);
+      expect(pdfCitation).toMatchObject({ documentName: "aurora-warranty.pdf", document: { title: "aurora-warranty.pdf" } });
+      expect(pdfCitation.snippet).toContain("36 months");
+      const done = events.at(-1)!.messageStream.message;
+      // The built-in model answers by quoting the sources, markers included.
+      expect(done.content).toContain("36 months");
+      expect(done.content).toContain(`[${pdfCitation.index}]`);
+      expect(done.citations.map((c: { documentId: string }) => c.documentId)).toContain(pdfId);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it("turns a dataset's rows into documents, and the dataset shows the knowledge base in its lineage", async () => {
     const csv = "sku,name,notes\nXK-2291,Aurora kettle,Boils 1.7 litres in three minutes\nQZ-1001,Breeze fan,Three speeds and a timer\n";
     const key = await upload("products.csv", new TextEncoder().encode(csv), "text/csv");

@@ -10,6 +10,8 @@ export type ChatMessage = SdkSendMessageMutation["sendMessage"]["assistantMessag
 /** The two messages `sendMessage` stores: the user's, and the assistant's (status `STREAMING` at first). */
 export type SentMessages = SdkSendMessageMutation["sendMessage"];
 type StreamEvent = SdkMessageStreamSubscription["messageStream"];
+/** A source the answer cites: `[index]` in its text refers to this chunk of a knowledge-base document. */
+export type ChatCitation = Extract<StreamEvent, { __typename: "MessageCitations" }>["citations"][number];
 
 /** What to send. */
 export interface ChatInput {
@@ -36,6 +38,7 @@ export class ChatStream implements AsyncIterable<string> {
   #settle!: { resolve(message: ChatMessage): void; reject(error: unknown): void };
   #started = false;
   #settled = false;
+  #citations: ChatCitation[] = [];
 
   constructor(transport: Transport, input: ChatInput) {
     this.#transport = transport;
@@ -77,6 +80,14 @@ export class ChatStream implements AsyncIterable<string> {
     return this.#final;
   }
 
+  /**
+   * The sources the answer cites (when the conversation uses knowledge bases); filled before the first piece of
+   * text arrives, empty otherwise.
+   */
+  get citations(): readonly ChatCitation[] {
+    return this.#citations;
+  }
+
   /** Stops generation; the text written so far is kept, and the stream ends with status `STOPPED`. */
   async stop(): Promise<ChatMessage> {
     const { assistantMessage } = await this.sent;
@@ -92,17 +103,20 @@ export class ChatStream implements AsyncIterable<string> {
         return;
       }
       const events = resumable<StreamEvent>((afterSeq) => this.#events(assistantMessage.id, afterSeq), {
-        isTerminal: (event) => event.__typename !== "MessageToken",
+        isTerminal: (event) => event.__typename === "MessageDone" || event.__typename === "MessageFailed",
         isRetryable: isRetryableSocketError,
       });
       for await (const event of events) {
         if (event.__typename === "MessageToken") {
           yield event.delta;
+        } else if (event.__typename === "MessageCitations") {
+          this.#citations = event.citations;
         } else if (event.__typename === "MessageDone") {
           this.#settle.resolve(event.message);
-        } else {
+        } else if (event.__typename === "MessageFailed") {
           throw new OdsError(event.code, event.reason || `Generation failed (${event.code}).`);
         }
+        // MessageHeartbeat: the stream is alive; nothing to do.
       }
     } catch (error) {
       this.#settle.reject(error);

@@ -141,6 +141,20 @@ export const MessageStreamSubscription = graphql(`
         seq
         delta
       }
+      ... on MessageCitations {
+        seq
+        citations {
+          index
+          documentId
+          documentName
+          chunkId
+          snippet
+          score
+        }
+      }
+      ... on MessageHeartbeat {
+        seq
+      }
       ... on MessageDone {
         seq
         message {

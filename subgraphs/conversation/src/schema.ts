@@ -6,6 +6,7 @@ import { ConversationResolver } from "./resolvers/conversation.resolver.js";
 import { MessageResolver } from "./resolvers/message.resolver.js";
 import { KnowledgeBaseResolver } from "./resolvers/knowledge-base.resolver.js";
 import {
+  CitationResolver,
   Dataset,
   DatasetLineageResolver,
   KnowledgeDocumentResolver,
@@ -28,6 +29,7 @@ export const schemaOptions: SchemaOptions<ConversationServices> = {
     KnowledgeBaseResolver,
     KnowledgeDocumentResolver,
     DatasetLineageResolver,
+    CitationResolver,
   ],
   orphanedTypes: [Model, User, Dataset],
   references: {

@@ -1,19 +1,8 @@
 import type { MikroORM } from "@mikro-orm/core";
 import type { Caller, Logger } from "@ods/kit";
+import type { CitationData } from "../entities/citation.js";
 import { KnowledgeBase } from "../entities/index.js";
 import type { RetrievalRequest, RetrievalService, RetrievedChunkData } from "./retrieval-service.js";
-
-/** One numbered source of an answer: the marker `[n]` in the text and the chunk it stands for. */
-export interface CitationData {
-  marker: number;
-  knowledgeBaseId: string;
-  documentId: string;
-  documentName: string;
-  chunkId: string;
-  position: number;
-  snippet: string;
-  score: number;
-}
 
 /** What a conversation asks of retrieval: its knowledge bases and settings that override theirs. */
 export interface ConversationKnowledge {
@@ -65,7 +54,7 @@ export function createChatContext(deps: { orm: MikroORM; retrieval: RetrievalSer
       const text = passage.slice(0, Math.max(0, MAX_CONTEXT_CHARS - used));
       if (!text) break;
       used += text.length;
-      sources.push(`[${marker}] ${text} (source: ${hit.document.title})`);
+      sources.push(`[${marker}] Source: ${hit.document.title}\n${text}`);
       citations.push({
         marker,
         knowledgeBaseId: hit.knowledgeBaseId,

@@ -10,6 +10,7 @@ import {
   FieldResolver,
   ID,
   InputType,
+  Int,
   Mutation,
   ObjectType,
   Query,
@@ -17,6 +18,7 @@ import {
   Root,
   Subscription,
 } from "type-graphql";
+import { Citation } from "../entities/citation.js";
 import { KnowledgeBase, KnowledgeChunk, KnowledgeDocument } from "../entities/index.js";
 import { documentStatusStream } from "../knowledge/status-stream.js";
 import type { ConversationServices } from "../services/index.js";
@@ -194,4 +196,20 @@ export class DatasetLineageResolver {
 async function documentKnowledgeBases(em: Ctx["em"], datasetId: string): Promise<string[]> {
   const docs = await em.find(KnowledgeDocument, { datasetId }, { fields: ["knowledgeBase"] });
   return [...new Set(docs.map((d) => d.knowledgeBase.id))];
+}
+
+@Resolver(() => Citation)
+export class CitationResolver {
+  @FieldResolver(() => Int, { description: "The marker in the reply's text (`[index]`); the same as `marker`." })
+  index(@Root() citation: Citation): number {
+    return citation.marker;
+  }
+
+  @FieldResolver(() => KnowledgeDocument, {
+    nullable: true,
+    description: "The cited document; null once it has been deleted (the citation keeps its name and snippet).",
+  })
+  async document(@Root() citation: Citation, @Ctx() { em, caller, services }: Ctx): Promise<KnowledgeDocument | null> {
+    return services.knowledge.findDocument(em, caller, citation.documentId);
+  }
 }

@@ -120,3 +120,19 @@ describe("splitPieces and streamPieces", () => {
     expect(partial).toEqual(["a "]);
   });
 });
+
+describe("builtinReply with numbered sources", () => {
+  it("cites the source of each quoted sentence with its marker", () => {
+    const reply = builtinReply([
+      {
+        role: "system",
+        content:
+          "Answer from the numbered sources below.\n\n[1] Source: care.pdf\nDescale the kettle every month.\n\n" +
+          "[2] Source: warranty.pdf\nWarranty terms. The Aurora kettle has a warranty of 36 months.",
+      },
+      { role: "user", content: "How long is the kettle warranty?" },
+    ]);
+    expect(reply.text).toContain("The Aurora kettle has a warranty of 36 months. [2]");
+    expect(reply.text).not.toContain("36 months. [1]");
+  });
+});

@@ -163,6 +163,19 @@ function noContextAnswer(chinese: boolean): string {
 function bestSentences(question: string, context: string[]): string[] {
   const queryTerms = terms(question);
   if (queryTerms.size === 0) return [];
+  // A sentence remembers the numbered source it came from (`[n] …` blocks, as knowledge-base context is laid
+  // out), so that its quote can cite that source the way a language model is asked to.
+  const markers = new Map<string, string>();
+  for (const text of context) {
+    for (const block of text.split(/(?=^\[\d+\]\s)/mu)) {
+      const marker = /^\[(\d+)\]\s/u.exec(block)?.[1];
+      for (const sentence of splitSentences(block)) if (marker && !markers.has(sentence)) markers.set(sentence, marker);
+    }
+  }
+  const cite = (sentence: string) => {
+    const marker = markers.get(sentence);
+    return marker && !sentence.includes(`[${marker}]`) ? `${sentence} [${marker}]` : sentence;
+  };
   const sentences = [...new Set(context.flatMap(splitSentences))];
   if (sentences.length === 0) return [];
   const sentenceTerms = sentences.map(terms);
@@ -186,7 +199,7 @@ function bestSentences(question: string, context: string[]): string[] {
     .filter((s) => s.score > 0 && s.score >= best * RELATIVE_CUTOFF)
     .sort((a, b) => b.score - a.score || a.index - b.index)
     .slice(0, MAX_QUOTES)
-    .map((s) => s.sentence);
+    .map((s) => cite(s.sentence));
 }
 
 /** Meaningful terms with weights: content words (lightly stemmed), CJK characters and CJK character pairs. */

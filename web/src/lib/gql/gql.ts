@@ -14,6 +14,20 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query KnowledgeBases($first: Int, $after: String) {\n    knowledgeBases(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          name\n          description\n          embeddingModelId\n          chunking\n          chunkCount\n          updatedAt\n          documents(first: 1) {\n            totalCount\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n": typeof types.KnowledgeBasesDocument,
+    "\n  query EmbeddingModels($first: Int) {\n    models(kind: EMBEDDING, first: $first) {\n      edges {\n        node {\n          id\n          name\n          dimensions\n        }\n      }\n    }\n  }\n": typeof types.EmbeddingModelsDocument,
+    "\n  mutation CreateKnowledgeBase($input: CreateKnowledgeBaseInput!) {\n    createKnowledgeBase(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.CreateKnowledgeBaseDocument,
+    "\n  mutation DeleteKnowledgeBase($id: ID!) {\n    deleteKnowledgeBase(id: $id)\n  }\n": typeof types.DeleteKnowledgeBaseDocument,
+    "\n  query KnowledgeBase($id: ID!, $first: Int, $after: String) {\n    knowledgeBase(id: $id) {\n      id\n      name\n      description\n      embeddingModelId\n      chunking\n      retrieval\n      chunkCount\n      documents(first: $first, after: $after) {\n        edges {\n          node {\n            ...KnowledgeDocumentFields\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n": typeof types.KnowledgeBaseDocument,
+    "\n  fragment KnowledgeDocumentFields on Document {\n    id\n    title\n    source\n    format\n    status\n    progress\n    chunkCount\n    error\n    createdAt\n  }\n": typeof types.KnowledgeDocumentFieldsFragmentDoc,
+    "\n  subscription DocumentStatus($knowledgeBaseId: ID) {\n    documentStatus(knowledgeBaseId: $knowledgeBaseId) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": typeof types.DocumentStatusDocument,
+    "\n  mutation CreateUploadUrl($input: CreateUploadUrlInput!) {\n    createUploadUrl(input: $input) {\n      url\n      method\n      headers\n      key\n    }\n  }\n": typeof types.CreateUploadUrlDocument,
+    "\n  mutation AddDocument($input: AddDocumentInput!) {\n    addDocument(input: $input) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": typeof types.AddDocumentDocument,
+    "\n  mutation DeleteDocument($id: ID!) {\n    deleteDocument(id: $id)\n  }\n": typeof types.DeleteDocumentDocument,
+    "\n  mutation ReindexDocument($id: ID!) {\n    reindexDocument(id: $id) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": typeof types.ReindexDocumentDocument,
+    "\n  query DocumentChunks($id: ID!, $first: Int, $after: String) {\n    document(id: $id) {\n      id\n      chunks(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            position\n            content\n            heading\n            enabled\n            edited\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n": typeof types.DocumentChunksDocument,
+    "\n  mutation UpdateChunk($id: ID!, $input: UpdateChunkInput!) {\n    updateChunk(id: $id, input: $input) {\n      id\n      position\n      content\n      heading\n      enabled\n      edited\n    }\n  }\n": typeof types.UpdateChunkDocument,
+    "\n  query SearchKnowledgeBase($input: SearchKnowledgeBaseInput!) {\n    searchKnowledgeBase(input: $input) {\n      text\n      score\n      document {\n        id\n        title\n      }\n      chunk {\n        id\n        position\n        heading\n      }\n      scores {\n        vector\n        vectorRank\n        keyword\n        keywordRank\n        fused\n        rerank\n      }\n    }\n  }\n": typeof types.SearchKnowledgeBaseDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      name\n      roles\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation CompleteSetup($input: CompleteSetupInput!) {\n    completeSetup(input: $input) {\n      accessToken\n      user {\n        id\n      }\n    }\n  }\n": typeof types.CompleteSetupDocument,
     "\n  query Conversations($first: Int, $after: String, $search: String) {\n    conversations(first: $first, after: $after, search: $search) {\n      edges {\n        cursor\n        node {\n          id\n          title\n          updatedAt\n          model {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n": typeof types.ConversationsDocument,
@@ -25,6 +39,20 @@ type Documents = {
     "\n  subscription MessageStream($messageId: ID!, $afterSeq: Int) {\n    messageStream(messageId: $messageId, afterSeq: $afterSeq) {\n      __typename\n      ... on MessageToken {\n        seq\n        delta\n      }\n      ... on MessageDone {\n        seq\n        message {\n          id\n          content\n          status\n        }\n      }\n      ... on MessageFailed {\n        seq\n        code\n        reason\n        message {\n          id\n          content\n          status\n        }\n      }\n    }\n  }\n": typeof types.MessageStreamDocument,
 };
 const documents: Documents = {
+    "\n  query KnowledgeBases($first: Int, $after: String) {\n    knowledgeBases(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          name\n          description\n          embeddingModelId\n          chunking\n          chunkCount\n          updatedAt\n          documents(first: 1) {\n            totalCount\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n": types.KnowledgeBasesDocument,
+    "\n  query EmbeddingModels($first: Int) {\n    models(kind: EMBEDDING, first: $first) {\n      edges {\n        node {\n          id\n          name\n          dimensions\n        }\n      }\n    }\n  }\n": types.EmbeddingModelsDocument,
+    "\n  mutation CreateKnowledgeBase($input: CreateKnowledgeBaseInput!) {\n    createKnowledgeBase(input: $input) {\n      id\n      name\n    }\n  }\n": types.CreateKnowledgeBaseDocument,
+    "\n  mutation DeleteKnowledgeBase($id: ID!) {\n    deleteKnowledgeBase(id: $id)\n  }\n": types.DeleteKnowledgeBaseDocument,
+    "\n  query KnowledgeBase($id: ID!, $first: Int, $after: String) {\n    knowledgeBase(id: $id) {\n      id\n      name\n      description\n      embeddingModelId\n      chunking\n      retrieval\n      chunkCount\n      documents(first: $first, after: $after) {\n        edges {\n          node {\n            ...KnowledgeDocumentFields\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n": types.KnowledgeBaseDocument,
+    "\n  fragment KnowledgeDocumentFields on Document {\n    id\n    title\n    source\n    format\n    status\n    progress\n    chunkCount\n    error\n    createdAt\n  }\n": types.KnowledgeDocumentFieldsFragmentDoc,
+    "\n  subscription DocumentStatus($knowledgeBaseId: ID) {\n    documentStatus(knowledgeBaseId: $knowledgeBaseId) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": types.DocumentStatusDocument,
+    "\n  mutation CreateUploadUrl($input: CreateUploadUrlInput!) {\n    createUploadUrl(input: $input) {\n      url\n      method\n      headers\n      key\n    }\n  }\n": types.CreateUploadUrlDocument,
+    "\n  mutation AddDocument($input: AddDocumentInput!) {\n    addDocument(input: $input) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": types.AddDocumentDocument,
+    "\n  mutation DeleteDocument($id: ID!) {\n    deleteDocument(id: $id)\n  }\n": types.DeleteDocumentDocument,
+    "\n  mutation ReindexDocument($id: ID!) {\n    reindexDocument(id: $id) {\n      ...KnowledgeDocumentFields\n    }\n  }\n": types.ReindexDocumentDocument,
+    "\n  query DocumentChunks($id: ID!, $first: Int, $after: String) {\n    document(id: $id) {\n      id\n      chunks(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            position\n            content\n            heading\n            enabled\n            edited\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n": types.DocumentChunksDocument,
+    "\n  mutation UpdateChunk($id: ID!, $input: UpdateChunkInput!) {\n    updateChunk(id: $id, input: $input) {\n      id\n      position\n      content\n      heading\n      enabled\n      edited\n    }\n  }\n": types.UpdateChunkDocument,
+    "\n  query SearchKnowledgeBase($input: SearchKnowledgeBaseInput!) {\n    searchKnowledgeBase(input: $input) {\n      text\n      score\n      document {\n        id\n        title\n      }\n      chunk {\n        id\n        position\n        heading\n      }\n      scores {\n        vector\n        vectorRank\n        keyword\n        keywordRank\n        fused\n        rerank\n      }\n    }\n  }\n": types.SearchKnowledgeBaseDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      name\n      roles\n    }\n  }\n": types.MeDocument,
     "\n  mutation CompleteSetup($input: CompleteSetupInput!) {\n    completeSetup(input: $input) {\n      accessToken\n      user {\n        id\n      }\n    }\n  }\n": types.CompleteSetupDocument,
     "\n  query Conversations($first: Int, $after: String, $search: String) {\n    conversations(first: $first, after: $after, search: $search) {\n      edges {\n        cursor\n        node {\n          id\n          title\n          updatedAt\n          model {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n": types.ConversationsDocument,
@@ -50,6 +78,62 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KnowledgeBases($first: Int, $after: String) {\n    knowledgeBases(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          name\n          description\n          embeddingModelId\n          chunking\n          chunkCount\n          updatedAt\n          documents(first: 1) {\n            totalCount\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query KnowledgeBases($first: Int, $after: String) {\n    knowledgeBases(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          name\n          description\n          embeddingModelId\n          chunking\n          chunkCount\n          updatedAt\n          documents(first: 1) {\n            totalCount\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EmbeddingModels($first: Int) {\n    models(kind: EMBEDDING, first: $first) {\n      edges {\n        node {\n          id\n          name\n          dimensions\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query EmbeddingModels($first: Int) {\n    models(kind: EMBEDDING, first: $first) {\n      edges {\n        node {\n          id\n          name\n          dimensions\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateKnowledgeBase($input: CreateKnowledgeBaseInput!) {\n    createKnowledgeBase(input: $input) {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation CreateKnowledgeBase($input: CreateKnowledgeBaseInput!) {\n    createKnowledgeBase(input: $input) {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteKnowledgeBase($id: ID!) {\n    deleteKnowledgeBase(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteKnowledgeBase($id: ID!) {\n    deleteKnowledgeBase(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KnowledgeBase($id: ID!, $first: Int, $after: String) {\n    knowledgeBase(id: $id) {\n      id\n      name\n      description\n      embeddingModelId\n      chunking\n      retrieval\n      chunkCount\n      documents(first: $first, after: $after) {\n        edges {\n          node {\n            ...KnowledgeDocumentFields\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n"): (typeof documents)["\n  query KnowledgeBase($id: ID!, $first: Int, $after: String) {\n    knowledgeBase(id: $id) {\n      id\n      name\n      description\n      embeddingModelId\n      chunking\n      retrieval\n      chunkCount\n      documents(first: $first, after: $after) {\n        edges {\n          node {\n            ...KnowledgeDocumentFields\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment KnowledgeDocumentFields on Document {\n    id\n    title\n    source\n    format\n    status\n    progress\n    chunkCount\n    error\n    createdAt\n  }\n"): (typeof documents)["\n  fragment KnowledgeDocumentFields on Document {\n    id\n    title\n    source\n    format\n    status\n    progress\n    chunkCount\n    error\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DocumentStatus($knowledgeBaseId: ID) {\n    documentStatus(knowledgeBaseId: $knowledgeBaseId) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"): (typeof documents)["\n  subscription DocumentStatus($knowledgeBaseId: ID) {\n    documentStatus(knowledgeBaseId: $knowledgeBaseId) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUploadUrl($input: CreateUploadUrlInput!) {\n    createUploadUrl(input: $input) {\n      url\n      method\n      headers\n      key\n    }\n  }\n"): (typeof documents)["\n  mutation CreateUploadUrl($input: CreateUploadUrlInput!) {\n    createUploadUrl(input: $input) {\n      url\n      method\n      headers\n      key\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddDocument($input: AddDocumentInput!) {\n    addDocument(input: $input) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"): (typeof documents)["\n  mutation AddDocument($input: AddDocumentInput!) {\n    addDocument(input: $input) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteDocument($id: ID!) {\n    deleteDocument(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteDocument($id: ID!) {\n    deleteDocument(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReindexDocument($id: ID!) {\n    reindexDocument(id: $id) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"): (typeof documents)["\n  mutation ReindexDocument($id: ID!) {\n    reindexDocument(id: $id) {\n      ...KnowledgeDocumentFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DocumentChunks($id: ID!, $first: Int, $after: String) {\n    document(id: $id) {\n      id\n      chunks(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            position\n            content\n            heading\n            enabled\n            edited\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n"): (typeof documents)["\n  query DocumentChunks($id: ID!, $first: Int, $after: String) {\n    document(id: $id) {\n      id\n      chunks(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            position\n            content\n            heading\n            enabled\n            edited\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        totalCount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateChunk($id: ID!, $input: UpdateChunkInput!) {\n    updateChunk(id: $id, input: $input) {\n      id\n      position\n      content\n      heading\n      enabled\n      edited\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateChunk($id: ID!, $input: UpdateChunkInput!) {\n    updateChunk(id: $id, input: $input) {\n      id\n      position\n      content\n      heading\n      enabled\n      edited\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchKnowledgeBase($input: SearchKnowledgeBaseInput!) {\n    searchKnowledgeBase(input: $input) {\n      text\n      score\n      document {\n        id\n        title\n      }\n      chunk {\n        id\n        position\n        heading\n      }\n      scores {\n        vector\n        vectorRank\n        keyword\n        keywordRank\n        fused\n        rerank\n      }\n    }\n  }\n"): (typeof documents)["\n  query SearchKnowledgeBase($input: SearchKnowledgeBaseInput!) {\n    searchKnowledgeBase(input: $input) {\n      text\n      score\n      document {\n        id\n        title\n      }\n      chunk {\n        id\n        position\n        heading\n      }\n      scores {\n        vector\n        vectorRank\n        keyword\n        keywordRank\n        fused\n        rerank\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
