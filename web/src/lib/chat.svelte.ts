@@ -4,6 +4,7 @@ import type { CombinedError } from "@urql/core";
 import type { MessageRole, MessageStatus } from "$lib/gql/graphql";
 import { client } from "./client";
 import {
+  ChatKnowledgeBasesQuery,
   ChatModelsQuery,
   ConversationQuery,
   ConversationsQuery,
@@ -12,7 +13,7 @@ import {
   StopGenerationMutation,
 } from "./documents";
 import { errorMessage, isUnauthenticated } from "./errors";
-import { followMessage, type FinalMessage } from "./message-stream";
+import { followMessage, type Citation, type FinalMessage } from "./message-stream";
 
 /** A conversation as the sidebar lists it. */
 export interface ConversationSummary {
@@ -30,6 +31,14 @@ export interface ChatMessage {
   createdAt: string;
   /** Why generation failed, when it did. */
   failure?: string;
+  /** The knowledge-base sources the answer cites (`[index]` in its text). */
+  citations?: Citation[];
+}
+
+/** A knowledge base the user may let a new conversation answer from. */
+export interface ChatKnowledgeBase {
+  id: string;
+  name: string;
 }
 
 /** A chat model the user may pick for a new conversation. */
@@ -65,6 +74,9 @@ export class ChatState {
   messages = $state<ChatMessage[]>([]);
   models = $state<ChatModel[]>([]);
   modelId = $state<string | null>(null);
+  knowledgeBases = $state<ChatKnowledgeBase[]>([]);
+  /** Knowledge bases a new conversation will answer from. */
+  knowledgeBaseIds = $state<string[]>([]);
   streamingId = $state<string | null>(null);
   loadingMessages = $state(false);
   sending = $state(false);
@@ -77,7 +89,7 @@ export class ChatState {
 
   /** Loads the first page of conversations and the chat models. */
   async init(): Promise<void> {
-    await Promise.all([this.loadConversations(), this.#loadModels()]);
+    await Promise.all([this.loadConversations(), this.#loadModels(), this.#loadKnowledgeBases()]);
   }
 
   /** Loads conversations, newest first; with `more`, appends the next page. */
@@ -105,6 +117,13 @@ export class ChatState {
     if (result.error || !result.data) return;
     this.models = result.data.models.edges.map(({ node }) => ({ id: node.id, name: node.name }));
     this.modelId ??= this.models[0]?.id ?? null;
+  }
+
+  async #loadKnowledgeBases(): Promise<void> {
+    const result = await client.query(ChatKnowledgeBasesQuery, { first: 100 }).toPromise();
+    // Chat works without them; the picker just stays empty.
+    if (result.error || !result.data) return;
+    this.knowledgeBases = result.data.knowledgeBases.edges.map(({ node }) => ({ id: node.id, name: node.name }));
   }
 
   /** Opens a conversation and its messages; resumes following a message that is still streaming. */
@@ -196,7 +215,11 @@ export class ChatState {
   }
 
   async #createConversation(firstMessage: string): Promise<string | null> {
-    const input = { title: titleFrom(firstMessage), ...(this.modelId ? { modelId: this.modelId } : {}) };
+    const input = {
+      title: titleFrom(firstMessage),
+      ...(this.modelId ? { modelId: this.modelId } : {}),
+      ...(this.knowledgeBaseIds.length > 0 ? { knowledgeBaseIds: this.knowledgeBaseIds } : {}),
+    };
     const result = await client.mutation(CreateConversationMutation, { input }).toPromise();
     if (result.error || !result.data) {
       if (result.error) this.#fail(result.error);
@@ -219,6 +242,10 @@ export class ChatState {
       token: (delta) => {
         const message = this.#message(messageId);
         if (message) message.content += delta;
+      },
+      citations: (citations) => {
+        const message = this.#message(messageId);
+        if (message) message.citations = citations;
       },
       done: (final) => this.#finish(final),
       failed: (_code, reason, final) => this.#finish(final, reason),

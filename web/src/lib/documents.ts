@@ -60,6 +60,11 @@ export const ConversationQuery = graphql(`
         status
         errorReason
         createdAt
+        citations {
+          index
+          documentName
+          snippet
+        }
       }
     }
   }
@@ -74,6 +79,19 @@ export const ChatModelsQuery = graphql(`
           name
           kind
           provider
+        }
+      }
+    }
+  }
+`);
+
+export const ChatKnowledgeBasesQuery = graphql(`
+  query ChatKnowledgeBases($first: Int) {
+    knowledgeBases(first: $first) {
+      edges {
+        node {
+          id
+          name
         }
       }
     }
@@ -131,6 +149,17 @@ export const MessageStreamSubscription = graphql(`
       ... on MessageToken {
         seq
         delta
+      }
+      ... on MessageCitations {
+        seq
+        citations {
+          index
+          documentName
+          snippet
+        }
+      }
+      ... on MessageHeartbeat {
+        seq
       }
       ... on MessageDone {
         seq

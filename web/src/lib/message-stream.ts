@@ -4,6 +4,8 @@ import { wsClient } from "./client";
 import { MessageStreamSubscription } from "./documents";
 
 type StreamEvent = MessageStreamResult["messageStream"];
+/** A source of an answer: `[index]` in its text refers to it. */
+export type Citation = Extract<StreamEvent, { __typename: "MessageCitations" }>["citations"][number];
 
 /** The stored message a terminal event carries. */
 export interface FinalMessage {
@@ -16,6 +18,8 @@ export interface FinalMessage {
 export interface MessageStreamHandlers {
   /** A piece of generated text, in order, never twice. */
   token(delta: string): void;
+  /** The sources the answer draws on (before its first token), when the conversation uses knowledge bases. */
+  citations?(citations: Citation[]): void;
   /** Generation ended (completed or stopped): `message` holds the whole stored text. */
   done(message: FinalMessage): void;
   /** Generation failed upstream; `message` holds whatever text was stored. */
@@ -87,6 +91,9 @@ export function followMessage(messageId: string, handlers: MessageStreamHandlers
     switch (event.__typename) {
       case "MessageToken":
         handlers.token(event.delta);
+        break;
+      case "MessageCitations":
+        handlers.citations?.(event.citations);
         break;
       case "MessageDone":
         stop();
