@@ -21,6 +21,7 @@ import { Model } from "../federation-stubs.js";
 import { findOwnedMessage, type StreamItem } from "../services/generation-service.js";
 import type { ConversationServices } from "../services/index.js";
 import { loaders } from "./loaders.js";
+import { abortable } from "./abortable.js";
 
 type Ctx = SubgraphContext<ConversationServices>;
 
@@ -130,26 +131,6 @@ export const MessageStreamEvent = createUnionType({
   types: () => [MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
   resolveType: (value) => TYPE_OF[(value as unknown as StreamItem).kind],
 });
-
-/**
- * Wraps a generator so that `return()` (the client unsubscribed) takes effect at once: it aborts `signal`, which
- * wakes a generator that is waiting for the next event, instead of queueing behind that wait.
- */
-function abortable<T>(start: (signal: AbortSignal) => AsyncGenerator<T>): AsyncIterableIterator<T> {
-  const controller = new AbortController();
-  const inner = start(controller.signal);
-  return {
-    next: () => inner.next(),
-    return: async (value?: unknown) => {
-      controller.abort();
-      await inner.return(undefined);
-      return { done: true, value: value as T };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
 
 @Resolver(() => Message)
 export class MessageResolver {
