@@ -84,9 +84,14 @@ describe.skipIf(!existsSync(MAIN))("a subgraph killed during ingestion", () => {
       await expect
         .poll(
           async () => {
-            const { document } = await gqlOk(second.url, alice, "query($id: ID!) { document(id: $id) { status progress chunkCount } }", {
-              id: doc.id,
-            });
+            const { document } = await gqlOk(
+              second.url,
+              alice,
+              "query($id: ID!) { document(id: $id) { status progress chunkCount } }",
+              {
+                id: doc.id,
+              },
+            );
             seen.push(document.progress);
             return document;
           },

@@ -26,9 +26,14 @@ async function createKb(caller: Caller, input: Record<string, unknown> = {}) {
 }
 
 async function addText(caller: Caller, knowledgeBaseId: string, title: string, text: string, extra = {}) {
-  const data = await gqlOk(url, caller, `mutation($input: AddDocumentInput!) { addDocument(input: $input) { ${DOC_FIELDS} } }`, {
-    input: { knowledgeBaseId, title, text, ...extra },
-  });
+  const data = await gqlOk(
+    url,
+    caller,
+    `mutation($input: AddDocumentInput!) { addDocument(input: $input) { ${DOC_FIELDS} } }`,
+    {
+      input: { knowledgeBaseId, title, text, ...extra },
+    },
+  );
   return data.addDocument as { id: string; status: string };
 }
 
@@ -88,8 +93,15 @@ describe("knowledge bases", () => {
   it("ingests a text with progress events, then finds it by meaning and by keyword", async () => {
     const kb = await createKb(alice, { chunking: { size: 200, overlap: 20 } });
     expect(kb.chunking).toMatchObject({ strategy: "recursive", size: 200, overlap: 20 });
-    const body = Array.from({ length: 12 }, (_, i) => `Paragraph ${i} talks about topic number ${i} at length.`).join("\n\n");
-    const doc = await addText(alice, kb.id, "Topics", `# Topics\n\n${body}\n\nThe refund window is 30 days from delivery.`);
+    const body = Array.from({ length: 12 }, (_, i) => `Paragraph ${i} talks about topic number ${i} at length.`).join(
+      "\n\n",
+    );
+    const doc = await addText(
+      alice,
+      kb.id,
+      "Topics",
+      `# Topics\n\n${body}\n\nThe refund window is 30 days from delivery.`,
+    );
     expect(doc.status).toBe("QUEUED");
     const events = await follow(alice, doc.id);
     expect(events.at(-1)).toMatchObject({ status: "READY", progress: 1, error: null });
@@ -98,7 +110,12 @@ describe("knowledge bases", () => {
     expect(chunkCount).toBeGreaterThan(2);
     expect(await instance.vectors.count(collectionName(kb.id))).toBe(chunkCount);
 
-    const vector = await search(alice, { knowledgeBaseId: kb.id, query: "refund window delivery", mode: "VECTOR", topK: 3 });
+    const vector = await search(alice, {
+      knowledgeBaseId: kb.id,
+      query: "refund window delivery",
+      mode: "VECTOR",
+      topK: 3,
+    });
     expect(vector[0]!.text).toContain("refund window");
     expect(vector[0]!.scores.vector).toBeGreaterThan(0.3);
     expect(vector[0]!.scores.keyword).toBeNull();
@@ -148,14 +165,24 @@ describe("knowledge bases", () => {
     expect(onlyLima.map((h) => h.document.id)).toEqual([b.id]);
     const onlyOslo = await search(alice, { knowledgeBaseId: kb.id, query: "office opens", documentIds: [a.id] });
     expect(onlyOslo.map((h) => h.document.id)).toEqual([a.id]);
-    const strict = await search(alice, { knowledgeBaseId: kb.id, query: "office opens", mode: "VECTOR", scoreThreshold: 0.99 });
+    const strict = await search(alice, {
+      knowledgeBaseId: kb.id,
+      query: "office opens",
+      mode: "VECTOR",
+      scoreThreshold: 0.99,
+    });
     expect(strict).toEqual([]);
 
     const foreign = await gql(url, bob, "query($id: ID!) { knowledgeBase(id: $id) { id } }", { id: kb.id });
     expect(foreign.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-    const foreignSearch = await gql(url, bob, "query($i: SearchKnowledgeBaseInput!) { searchKnowledgeBase(input: $i) { text } }", {
-      i: { knowledgeBaseId: kb.id, query: "office" },
-    });
+    const foreignSearch = await gql(
+      url,
+      bob,
+      "query($i: SearchKnowledgeBaseInput!) { searchKnowledgeBase(input: $i) { text } }",
+      {
+        i: { knowledgeBaseId: kb.id, query: "office" },
+      },
+    );
     expect(foreignSearch.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     const foreignAdd = await gql(url, bob, "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }", {
       i: { knowledgeBaseId: kb.id, text: "intruder" },
@@ -173,11 +200,18 @@ describe("knowledge bases", () => {
       i: { knowledgeBaseId: kb.id, storagePath: "uploads/nothing/here.pdf" },
     });
     expect(missing.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    const chunking = await gql(url, alice, "mutation($i: CreateKnowledgeBaseInput!) { createKnowledgeBase(input: $i) { id } }", {
-      i: { name: "Bad", chunking: { size: 100, overlap: 100 } },
-    });
+    const chunking = await gql(
+      url,
+      alice,
+      "mutation($i: CreateKnowledgeBaseInput!) { createKnowledgeBase(input: $i) { id } }",
+      {
+        i: { name: "Bad", chunking: { size: 100, overlap: 100 } },
+      },
+    );
     expect(chunking.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    const docs = await gqlOk(url, alice, "query($id: ID!) { knowledgeBase(id: $id) { documents { totalCount } } }", { id: kb.id });
+    const docs = await gqlOk(url, alice, "query($id: ID!) { knowledgeBase(id: $id) { documents { totalCount } } }", {
+      id: kb.id,
+    });
     expect(docs.knowledgeBase.documents.totalCount).toBe(0);
   });
 
@@ -185,19 +219,33 @@ describe("knowledge bases", () => {
     const kb = await createKb(alice);
     const doc = await addText(alice, kb.id, "Notes", "Penguins live in the southern hemisphere.");
     await instance.ingestion.idle();
-    const { document } = await gqlOk(url, alice, "query($id: ID!) { document(id: $id) { chunks { totalCount edges { node { id content enabled } } } } }", {
-      id: doc.id,
-    });
+    const { document } = await gqlOk(
+      url,
+      alice,
+      "query($id: ID!) { document(id: $id) { chunks { totalCount edges { node { id content enabled } } } } }",
+      {
+        id: doc.id,
+      },
+    );
     const chunk = document.chunks.edges[0].node as { id: string };
-    await gqlOk(url, alice, "mutation($id: ID!, $i: UpdateChunkInput!) { updateChunk(id: $id, input: $i) { id edited } }", {
-      id: chunk.id,
-      i: { content: "Kangaroos hop across Australia." },
-    });
-    expect((await search(alice, { knowledgeBaseId: kb.id, query: "kangaroos", mode: "KEYWORD" }))[0]?.chunk.id).toBe(chunk.id);
-    expect((await search(alice, { knowledgeBaseId: kb.id, query: "kangaroos australia", mode: "VECTOR" }))[0]?.chunk.id).toBe(
+    await gqlOk(
+      url,
+      alice,
+      "mutation($id: ID!, $i: UpdateChunkInput!) { updateChunk(id: $id, input: $i) { id edited } }",
+      {
+        id: chunk.id,
+        i: { content: "Kangaroos hop across Australia." },
+      },
+    );
+    expect((await search(alice, { knowledgeBaseId: kb.id, query: "kangaroos", mode: "KEYWORD" }))[0]?.chunk.id).toBe(
       chunk.id,
     );
-    await gqlOk(url, alice, "mutation($id: ID!) { updateChunk(id: $id, input: { enabled: false }) { id } }", { id: chunk.id });
+    expect(
+      (await search(alice, { knowledgeBaseId: kb.id, query: "kangaroos australia", mode: "VECTOR" }))[0]?.chunk.id,
+    ).toBe(chunk.id);
+    await gqlOk(url, alice, "mutation($id: ID!) { updateChunk(id: $id, input: { enabled: false }) { id } }", {
+      id: chunk.id,
+    });
     expect(await search(alice, { knowledgeBaseId: kb.id, query: "kangaroos" })).toEqual([]);
 
     await gqlOk(url, alice, "mutation($id: ID!) { deleteDocument(id: $id) }", { id: doc.id });
@@ -212,11 +260,20 @@ describe("knowledge bases", () => {
     const doc = await addText(alice, kb.id, "Long", text);
     await instance.ingestion.idle();
     const before = await gqlOk(url, alice, "query($id: ID!) { document(id: $id) { chunkCount } }", { id: doc.id });
-    await gqlOk(url, alice, "mutation($id: ID!) { updateKnowledgeBase(id: $id, input: { chunking: { size: 100, overlap: 10 } }) { settingsVersion } }", {
-      id: kb.id,
-    });
+    await gqlOk(
+      url,
+      alice,
+      "mutation($id: ID!) { updateKnowledgeBase(id: $id, input: { chunking: { size: 100, overlap: 10 } }) { settingsVersion } }",
+      {
+        id: kb.id,
+      },
+    );
     await expect
-      .poll(async () => (await gqlOk(url, alice, "query($id: ID!) { document(id: $id) { status chunkCount } }", { id: doc.id })).document)
+      .poll(
+        async () =>
+          (await gqlOk(url, alice, "query($id: ID!) { document(id: $id) { status chunkCount } }", { id: doc.id }))
+            .document,
+      )
       .toMatchObject({ status: "READY", chunkCount: expect.any(Number) });
     await instance.ingestion.idle();
     const after = await gqlOk(url, alice, "query($id: ID!) { document(id: $id) { chunkCount } }", { id: doc.id });
@@ -233,5 +290,14 @@ describe("knowledge bases", () => {
     expect(events.at(-1)!.error).toMatch(/embedding model test-embedder failed/);
     await gqlOk(url, alice, "mutation($id: ID!) { reindexDocument(id: $id) { status } }", { id: doc.id });
     expect((await follow(alice, doc.id)).at(-1)).toMatchObject({ status: "READY" });
+
+    // A document that failed before any vector was written can still be deleted.
+    const fresh = await createKb(alice);
+    embeddings.failNext = 1;
+    const failed = await addText(alice, fresh.id, "Never embedded", "Text that never gets a vector.");
+    expect((await follow(alice, failed.id)).at(-1)).toMatchObject({ status: "FAILED" });
+    expect(await gqlOk(url, alice, "mutation($id: ID!) { deleteDocument(id: $id) }", { id: failed.id })).toEqual({
+      deleteDocument: true,
+    });
   });
 });

@@ -23,7 +23,9 @@ export class Embedder {
       throw upstreamUnavailable(`The embedding model ${model} failed: ${(err as Error).message}`);
     }
     if (data.length !== texts.length) {
-      throw upstreamUnavailable(`The embedding model ${model} answered ${data.length} vectors for ${texts.length} texts`);
+      throw upstreamUnavailable(
+        `The embedding model ${model} answered ${data.length} vectors for ${texts.length} texts`,
+      );
     }
     const vectors = new Array<number[]>(texts.length);
     for (const item of data) {

@@ -1,13 +1,15 @@
 import { createHash, randomUUID } from "node:crypto";
 import { raw, type EntityManager, type MikroORM } from "@mikro-orm/core";
-import { AppError, badInput, upstreamUnavailable, type Caller, type Logger, type ObjectStore, type PubSub } from "@ods/kit";
 import {
-  DocumentSource,
-  DocumentStatus,
-  KnowledgeBase,
-  KnowledgeChunk,
-  KnowledgeDocument,
-} from "../entities/index.js";
+  AppError,
+  badInput,
+  upstreamUnavailable,
+  type Caller,
+  type Logger,
+  type ObjectStore,
+  type PubSub,
+} from "@ods/kit";
+import { DocumentSource, DocumentStatus, KnowledgeBase, KnowledgeChunk, KnowledgeDocument } from "../entities/index.js";
 import type { DatasetReader } from "./dataset-reader.js";
 import type { Embedder } from "./embedder.js";
 import { collectionName, documentChannel, knowledgeBaseChannel, type DocumentStatusEvent } from "./events.js";
@@ -194,7 +196,11 @@ export class IngestionService {
       clearInterval(renew);
       await orm.em
         .fork()
-        .nativeUpdate(KnowledgeDocument, { id: documentId, leaseOwner: this.owner }, { leaseOwner: null, leaseUntil: null })
+        .nativeUpdate(
+          KnowledgeDocument,
+          { id: documentId, leaseOwner: this.owner },
+          { leaseOwner: null, leaseUntil: null },
+        )
         .catch(() => undefined);
     }
   }

@@ -1,7 +1,9 @@
 import type { EntityManager } from "@mikro-orm/core";
 import {
+  AppError,
   assertObjectKey,
   badInput,
+  ErrorCode,
   notFound,
   pageWindow,
   parseInput,
@@ -38,7 +40,12 @@ const modelRef = z.string().trim().min(1, "must not be empty").max(200, "must be
 const retrieval = z
   .object({
     mode: z.enum(["VECTOR", "KEYWORD", "HYBRID"], { error: "must be VECTOR, KEYWORD or HYBRID" }).optional(),
-    topK: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50").optional(),
+    topK: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(50, "must be at most 50")
+      .optional(),
     scoreThreshold: z.number().min(0, "must be at least 0").max(1_000, "must be at most 1000").nullable().optional(),
     rerankModel: modelRef.nullable().optional(),
   })
@@ -146,7 +153,13 @@ export class KnowledgeService {
       ownerId: caller.userId,
       embeddingModelId: data.embeddingModelId ?? this.deps.defaultEmbeddingModel,
       chunking: chunking as StoredChunkSettings,
-      retrieval: { mode: "HYBRID", topK: 5, scoreThreshold: null, rerankModel: null, ...withoutNulls(data.retrieval ?? {}) },
+      retrieval: {
+        mode: "HYBRID",
+        topK: 5,
+        scoreThreshold: null,
+        rerankModel: null,
+        ...withoutNulls(data.retrieval ?? {}),
+      },
     });
     await em.flush();
     return kb;
@@ -183,7 +196,12 @@ export class KnowledgeService {
         { knowledgeBase: kb.id, status: { $ne: DocumentStatus.FAILED } },
         chunkingChanged
           ? { status: DocumentStatus.QUEUED, progress: 0, updatedAt: new Date() }
-          : { status: DocumentStatus.EMBEDDING, indexedVersion: kb.settingsVersion, progress: 0, updatedAt: new Date() },
+          : {
+              status: DocumentStatus.EMBEDDING,
+              indexedVersion: kb.settingsVersion,
+              progress: 0,
+              updatedAt: new Date(),
+            },
       );
     }
     kb.updatedAt = new Date();
@@ -201,9 +219,11 @@ export class KnowledgeService {
     await em.nativeDelete(KnowledgeChunk, { knowledgeBaseId: kb.id });
     await em.nativeDelete(KnowledgeDocument, { knowledgeBase: kb.id });
     await em.nativeDelete(KnowledgeBase, { id: kb.id });
-    await this.deps.vectors.dropCollection(collectionName(kb.id)).catch((err: unknown) =>
-      this.deps.logger.warn({ err, knowledgeBaseId: kb.id }, "could not drop a vector collection"),
-    );
+    await this.deps.vectors
+      .dropCollection(collectionName(kb.id))
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, knowledgeBaseId: kb.id }, "could not drop a vector collection"),
+      );
     await this.removeObjects(keys);
     return true;
   }
@@ -303,7 +323,10 @@ export class KnowledgeService {
   async deleteDocument(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
     const doc = await this.getDocument(em, caller, id);
     const kbId = doc.knowledgeBase.id;
-    await this.deps.vectors.deleteByDocument(collectionName(kbId), doc.id);
+    await this.deps.vectors.deleteByDocument(collectionName(kbId), doc.id).catch((err: unknown) => {
+      // A document that never got as far as embedding has no collection to delete from.
+      if (!(err instanceof AppError && err.code === ErrorCode.NOT_FOUND)) throw err;
+    });
     await em.nativeDelete(KnowledgeChunk, { document: doc.id });
     await em.nativeDelete(KnowledgeDocument, { id: doc.id });
     await bumpContentVersion(em, kbId);
@@ -360,13 +383,17 @@ export class KnowledgeService {
       throw badInput("A chunk's text must not be empty", { content: "must not be empty" });
     }
     if (content && content.length > 20_000) {
-      throw badInput("A chunk's text must be at most 20000 characters", { content: "must be at most 20000 characters" });
+      throw badInput("A chunk's text must be at most 20000 characters", {
+        content: "must be at most 20000 characters",
+      });
     }
     const kb = chunk.document.knowledgeBase;
     if (content && content !== chunk.content) {
       const [vector] = await this.deps.embedder.embed(kb.embeddingModelId, [content], caller);
       await this.deps.vectors.ensureCollection(collectionName(kb.id), vector!.length);
-      await this.deps.vectors.upsert(collectionName(kb.id), [{ id: chunk.id, documentId: chunk.document.id, vector: vector! }]);
+      await this.deps.vectors.upsert(collectionName(kb.id), [
+        { id: chunk.id, documentId: chunk.document.id, vector: vector! },
+      ]);
       chunk.content = content;
       chunk.edited = true;
       chunk.embedded = true;
@@ -381,15 +408,19 @@ export class KnowledgeService {
   private async removeObjects(keys: string[]): Promise<void> {
     // Only files this subgraph wrote (texts): an uploaded file may also back a dataset, and is the user's to delete.
     for (const key of keys.filter((k) => k.startsWith("knowledge/"))) {
-      await this.deps.store.delete(key).catch((err: unknown) =>
-        this.deps.logger.warn({ err, key }, "could not delete a document's file"),
-      );
+      await this.deps.store
+        .delete(key)
+        .catch((err: unknown) => this.deps.logger.warn({ err, key }, "could not delete a document's file"));
     }
   }
 }
 
 function firstLine(text: string): string {
-  const line = text.trim().split("\n")[0]!.replace(/^#+\s*/, "").trim();
+  const line = text
+    .trim()
+    .split("\n")[0]!
+    .replace(/^#+\s*/, "")
+    .trim();
   return (line.length > 80 ? `${line.slice(0, 77)}…` : line) || "Text";
 }
 

@@ -92,14 +92,11 @@ export class RetrievalService {
     const topK = settings.topK ?? 5;
     const candidates = Math.min(MAX_CANDIDATES, topK * CANDIDATE_FACTOR);
 
-    const documents = await em.find(
-      KnowledgeDocument,
-      {
-        knowledgeBase: kb.id,
-        status: DocumentStatus.READY,
-        ...(request.documentIds?.length ? { id: { $in: request.documentIds } } : {}),
-      },
-    );
+    const documents = await em.find(KnowledgeDocument, {
+      knowledgeBase: kb.id,
+      status: DocumentStatus.READY,
+      ...(request.documentIds?.length ? { id: { $in: request.documentIds } } : {}),
+    });
     const allowed = new Map(
       documents.filter((d) => matchesMetadata(d.metadata, request.metadata)).map((d) => [d.id, d] as const),
     );
@@ -125,7 +122,11 @@ export class RetrievalService {
     const scores = new Map<string, RetrievalScores>();
     const entry = (id: string) => {
       let s = scores.get(id);
-      if (!s) scores.set(id, (s = { vector: null, vectorRank: null, keyword: null, keywordRank: null, fused: null, rerank: null }));
+      if (!s)
+        scores.set(
+          id,
+          (s = { vector: null, vectorRank: null, keyword: null, keywordRank: null, fused: null, rerank: null }),
+        );
       return s;
     };
     vector.forEach((h, i) => Object.assign(entry(h.id), { vector: h.score, vectorRank: i + 1 }));
@@ -230,10 +231,10 @@ export class RetrievalService {
     const client = await this.options.modelClient(serviceCaller("conversation", caller));
     let results: { index: number; relevance_score: number }[];
     try {
-      const answer = await client.post<{ results: { index: number; relevance_score: number }[] }>(
-        "/rerank",
-        { body: { model, query, documents: ranked.map((r) => chunks.get(r.id)!.content) }, signal },
-      );
+      const answer = await client.post<{ results: { index: number; relevance_score: number }[] }>("/rerank", {
+        body: { model, query, documents: ranked.map((r) => chunks.get(r.id)!.content) },
+        signal,
+      });
       results = answer.results;
     } catch (err) {
       throw upstreamUnavailable(`The rerank model ${model} failed: ${(err as Error).message}`);

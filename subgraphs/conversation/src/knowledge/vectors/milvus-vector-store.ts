@@ -73,6 +73,8 @@ export class MilvusVectorStore implements VectorStore {
         timeout: timeoutMs,
         __SKIP_CONNECT__: true,
         telemetry: { enabled: false },
+        // The SDK's own logger otherwise prints every retried call at debug level to stdout.
+        logLevel: "warn",
       }),
     }));
     // An import failure surfaces on the first call; it must not be an unhandled rejection before that.
