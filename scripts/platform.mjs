@@ -125,9 +125,11 @@ export async function startPlatform(options = {}) {
   const script = (name) => join(root, "subgraphs", name, "dist/main.js");
   try {
     if (options.randomPorts) {
-      // Each subgraph is told where the ones it calls are when it starts: dataset (Text-to-SQL) and the later
-      // ones call the model API; conversation (knowledge bases) and workflow read datasets.
-      await Promise.all(["identity", "model"].map((name) => launch(name, script(name))));
+      // Each subgraph is told where the ones it calls are when it starts: all send audit events to identity;
+      // dataset (Text-to-SQL) and the later ones call the model API; conversation and workflow read datasets.
+      await launch("identity", script("identity"));
+      setUrl("identity"); // every later subgraph sends its audit events there
+      await launch("model", script("model"));
       setUrl("model");
       await launch("dataset", script("dataset"));
       setUrl("dataset");

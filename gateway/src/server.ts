@@ -212,6 +212,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
           .json({ error: { code: status === 401 ? "UNAUTHENTICATED" : "UPSTREAM_UNAVAILABLE", message } }),
     }),
   );
+  // The identity subgraph's audit log export (`GET /api/audit/events.csv`, admins only: identity checks the role).
+  app.use(
+    "/api/audit",
+    passThrough({
+      target: urls.identity!,
+      tokens: internalTokens,
+      auth,
+      logger,
+      refuse: (res, status, message) =>
+        res
+          .status(status)
+          .json({ error: { code: status === 401 ? "UNAUTHENTICATED" : "UPSTREAM_UNAVAILABLE", message } }),
+    }),
+  );
   app.use(
     "/objects",
     uploadRoutes({

@@ -93,7 +93,8 @@ describe("knowledge bases through the gateway", () => {
       pdfId = (await add(pdfKey)).id;
       docxId = (await add(docxKey)).id;
       await watching;
-      const statuses = (id: string) => events.filter((e) => e.documentStatus.id === id).map((e) => e.documentStatus.status);
+      const statuses = (id: string) =>
+        events.filter((e) => e.documentStatus.id === id).map((e) => e.documentStatus.status);
       for (const id of [pdfId, docxId]) {
         expect(statuses(id).at(-1)).toBe("READY");
         expect(statuses(id)).toContain("EMBEDDING");
@@ -109,7 +110,9 @@ describe("knowledge bases through the gateway", () => {
       token,
     );
     expect(knowledgeBase.documents.totalCount).toBe(2);
-    const byId = Object.fromEntries(knowledgeBase.documents.edges.map((e: { node: { id: string } }) => [e.node.id, e.node]));
+    const byId = Object.fromEntries(
+      knowledgeBase.documents.edges.map((e: { node: { id: string } }) => [e.node.id, e.node]),
+    );
     expect(byId[pdfId]).toMatchObject({ title: "aurora-warranty.pdf", format: "pdf", status: "READY" });
     expect(byId[docxId]).toMatchObject({ title: "shipping.docx", format: "docx", status: "READY" });
   });
@@ -140,7 +143,12 @@ describe("knowledge bases through the gateway", () => {
     const { sendMessage } = await gqlOk(
       platform,
       "mutation($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } } }",
-      { input: { conversationId: createConversation.id, content: "How many months is the warranty of the Aurora kettle?" } },
+      {
+        input: {
+          conversationId: createConversation.id,
+          content: "How many months is the warranty of the Aurora kettle?",
+        },
+      },
       token,
     );
     const ws = wsClient(platform, token);
@@ -164,7 +172,10 @@ describe("knowledge bases through the gateway", () => {
       expect(kinds.indexOf("MessageCitations")).toBeLessThan(first);
       const citations = events.find((e) => e.messageStream.__typename === "MessageCitations")!.messageStream.citations;
       const pdfCitation = citations.find((c: { document: { id: string } | null }) => c.document?.id === pdfId);
-      expect(pdfCitation).toMatchObject({ documentName: "aurora-warranty.pdf", document: { title: "aurora-warranty.pdf" } });
+      expect(pdfCitation).toMatchObject({
+        documentName: "aurora-warranty.pdf",
+        document: { title: "aurora-warranty.pdf" },
+      });
       expect(pdfCitation.snippet).toContain("36 months");
       const done = events.at(-1)!.messageStream.message;
       // The built-in model answers by quoting the sources, markers included.
@@ -177,7 +188,8 @@ describe("knowledge bases through the gateway", () => {
   });
 
   it("turns a dataset's rows into documents, and the dataset shows the knowledge base in its lineage", async () => {
-    const csv = "sku,name,notes\nXK-2291,Aurora kettle,Boils 1.7 litres in three minutes\nQZ-1001,Breeze fan,Three speeds and a timer\n";
+    const csv =
+      "sku,name,notes\nXK-2291,Aurora kettle,Boils 1.7 litres in three minutes\nQZ-1001,Breeze fan,Three speeds and a timer\n";
     const key = await upload("products.csv", new TextEncoder().encode(csv), "text/csv");
     const { registerDataset } = await gqlOk(
       platform,
@@ -188,14 +200,22 @@ describe("knowledge bases through the gateway", () => {
     const { addDocument } = await gqlOk(
       platform,
       "mutation($input: AddDocumentInput!) { addDocument(input: $input) { id title } }",
-      { input: { knowledgeBaseId: kbId, datasetId: registerDataset.id, textTemplate: "{{name}} ({{sku}}): {{notes}}" } },
+      {
+        input: { knowledgeBaseId: kbId, datasetId: registerDataset.id, textTemplate: "{{name}} ({{sku}}): {{notes}}" },
+      },
       token,
     );
     await expect
       .poll(
         async () =>
-          (await gqlOk(platform, "query($id: ID!) { document(id: $id) { status error } }", { id: addDocument.id }, token))
-            .document as { status: string; error: string | null },
+          (
+            await gqlOk(
+              platform,
+              "query($id: ID!) { document(id: $id) { status error } }",
+              { id: addDocument.id },
+              token,
+            )
+          ).document as { status: string; error: string | null },
         { timeout: 30_000 },
       )
       .toEqual({ status: "READY", error: null });

@@ -1,3 +1,4 @@
+export * from "./audit.js";
 export * from "./auth.js";
 export * from "./config.js";
 export * from "./connection.js";

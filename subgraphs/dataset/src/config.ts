@@ -1,8 +1,9 @@
-import { loadConfig, port } from "@ods/kit";
+import { auditEnv, loadConfig, port } from "@ods/kit";
 import { z } from "zod";
 
 export const datasetEnv = {
   ODS_DATASET_PORT: port(4002),
+  ...auditEnv,
   /** Largest upload `createUploadUrl` grants, in bytes (default 5 GiB). */
   ODS_MAX_UPLOAD_BYTES: z.coerce
     .number()

@@ -33,6 +33,7 @@ async function main() {
     // Let running catalog refreshes and statistics jobs settle before the database closes.
     onClose: async () => {
       await Promise.all([services.dataSources.idle(), services.datasets.idle()]);
+      await services.audit.close();
     },
   });
   closeOnSignals(() => subgraph.close(), logger);

@@ -24,6 +24,10 @@ export const identityEnv = {
   ODS_LOGIN_LOCKOUT_BASE: seconds(1, 86_400, 30),
   /** The longest lock in seconds (default 15 minutes); failures older than this are forgotten. */
   ODS_LOGIN_LOCKOUT_MAX: seconds(1, 7 * 86_400, 900),
+  /** Days the audit log keeps data, model and workflow events (default 90); the retention job deletes older ones. */
+  ODS_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  /** Days the audit log keeps security events: sign-ins, users, roles, keys, sessions (default 365). */
+  ODS_AUDIT_SECURITY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   ODS_ADMIN_EMAIL: z.email().optional(),
   ODS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
 };

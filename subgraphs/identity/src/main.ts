@@ -27,6 +27,7 @@ async function main() {
       maxSeconds: config.ODS_LOGIN_LOCKOUT_MAX,
     },
     logger,
+    audit: { days: config.ODS_AUDIT_RETENTION_DAYS, securityDays: config.ODS_AUDIT_SECURITY_RETENTION_DAYS },
   });
   const { users, tokens } = services;
   const em = orm.em.fork();
@@ -39,6 +40,7 @@ async function main() {
       "no users yet: open the setup link to create the first admin",
     );
   }
+  services.audit.start(orm);
   const subgraph = await startSubgraph({
     ...schemaOptions,
     name: "identity",
@@ -48,6 +50,8 @@ async function main() {
     logger,
     services,
     routes: (app) => mountRoutes(app, { orm, services, internalSecret: config.ODS_INTERNAL_SECRET, logger }),
+    // Write the audit events still queued before the database closes.
+    onClose: () => services.audit.stop(),
   });
   closeOnSignals(() => subgraph.close(), logger);
 }

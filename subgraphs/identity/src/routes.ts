@@ -1,6 +1,7 @@
 import type { MikroORM } from "@mikro-orm/core";
 import { AppError, ErrorCode, INTERNAL_TOKEN_HEADER, verifyInternalToken, type Logger } from "@ods/kit";
 import express, { type Express, type Request, type Response } from "express";
+import { mountAuditRoutes } from "./audit-routes.js";
 import type { IdentityServices } from "./services/index.js";
 import type { SessionTokens } from "./services/session-service.js";
 
@@ -37,6 +38,7 @@ export function mountRoutes(
   deps: { orm: MikroORM; services: IdentityServices; internalSecret: string; logger?: Logger },
 ): void {
   const { services } = deps;
+  mountAuditRoutes(app, deps);
   app.get("/.well-known/jwks.json", async (_req, res) => {
     await services.tokens.sync(deps.orm.em.fork()).catch(() => undefined);
     // Short: after a rotation the gateway refetches on the unknown `kid` anyway; caches in between should not lag.
@@ -111,6 +113,13 @@ export function mountRoutes(
       if (token) await services.sessions.logout(em, token);
       const userId = str(body.userId);
       const ended = body.everywhere === true && userId ? await services.sessions.logoutEverywhere(em, userId) : 0;
+      services.audit.record({
+        action: "auth.logout",
+        actorId: userId,
+        actorType: userId ? "user" : "anonymous",
+        ip: str(body.ip),
+        details: { everywhere: body.everywhere === true, ended },
+      });
       res.json({ ok: true, ended });
     }),
   );

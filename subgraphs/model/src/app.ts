@@ -1,5 +1,5 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { startSubgraph, type Logger, type RunningSubgraph } from "@ods/kit";
+import { createAuditClient, startSubgraph, type Logger, type RunningSubgraph } from "@ods/kit";
 import type { ModelConfig } from "./config.js";
 import { mountOpenAIRoutes } from "./routes.js";
 import { schemaOptions } from "./schema.js";
@@ -39,7 +39,8 @@ export async function startModelSubgraph(
     > &
     Partial<
       Pick<ModelConfig, "ODS_REDIS_URL" | "ODS_LIMIT_USER_RPM" | "ODS_LIMIT_USER_TOKENS_PER_DAY" | "ODS_USAGE_FLUSH_MS">
-    >,
+    > &
+    Partial<Pick<ModelConfig, "ODS_IDENTITY_URL">>,
   orm: MikroORM,
   logger: Logger,
 ): Promise<RunningSubgraph & { services: ModelServices; deploymentWatcher: DeploymentWatcher }> {
@@ -79,6 +80,12 @@ export async function startModelSubgraph(
       },
       logger,
     }),
+    audit: createAuditClient({
+      identityUrl: config.ODS_IDENTITY_URL ?? "http://127.0.0.1:4001",
+      internalSecret: config.ODS_INTERNAL_SECRET,
+      service: "model",
+      logger,
+    }),
   };
   await models.ensureBuiltins(orm.em.fork());
   const subgraph = await startSubgraph({
@@ -95,6 +102,7 @@ export async function startModelSubgraph(
       await health.stop();
       await services.usage.close();
       await services.limits.close();
+      await services.audit.close();
     },
     routes: (app) => {
       // Before the OpenAI-compatible routes, whose catch-all answers every other /v1 path with a 404.

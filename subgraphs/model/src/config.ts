@@ -1,8 +1,9 @@
-import { loadConfig, port } from "@ods/kit";
+import { auditEnv, loadConfig, port } from "@ods/kit";
 import { z } from "zod";
 
 export const modelEnv = {
   ODS_MODEL_PORT: port(4003),
+  ...auditEnv,
   /** Encrypts model API keys at rest; falls back to ODS_INTERNAL_SECRET when unset. */
   ODS_SECRET_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   /** Pause between the built-in model's streamed words, in milliseconds (default 25). */

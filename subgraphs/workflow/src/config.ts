@@ -1,8 +1,9 @@
-import { loadConfig, port } from "@ods/kit";
+import { auditEnv, loadConfig, port } from "@ods/kit";
 import { z } from "zod";
 
 export const workflowEnv = {
   ODS_WORKFLOW_PORT: port(4005),
+  ...auditEnv,
   /** Base URL of the model subgraph, whose OpenAI-compatible `/v1` API the LLM node calls. */
   ODS_MODEL_URL: z.url().default("http://127.0.0.1:4003"),
   /** Base URL of the dataset subgraph, whose `GET /api/datasets/<id>/rows` the dataset node reads. */

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import {
   closeOnSignals,
   ConfigError,
+  createAuditClient,
   createLogger,
   createModelClient,
   createPubSub,
@@ -25,6 +26,12 @@ async function main() {
     migrations,
   });
   const pubsub = createPubSub(config.ODS_REDIS_URL);
+  const audit = createAuditClient({
+    identityUrl: config.ODS_IDENTITY_URL,
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    service: "workflow",
+    logger,
+  });
   const services = await createWorkflowServices({
     orm,
     pubsub,
@@ -35,6 +42,7 @@ async function main() {
     sharedReplicas: Boolean(config.ODS_REDIS_URL),
     modelClient: createModelClient({ modelUrl: config.ODS_MODEL_URL, internalSecret: config.ODS_INTERNAL_SECRET }),
     datasets: new DatasetReader(config.ODS_DATASET_URL, config.ODS_INTERNAL_SECRET),
+    audit,
   });
   const subgraph = await startSubgraph({
     ...schemaOptions,
@@ -48,6 +56,7 @@ async function main() {
     onClose: async () => {
       await services.engine.close();
       await pubsub.close();
+      await audit.close();
     },
   });
   closeOnSignals(() => subgraph.close(), logger);

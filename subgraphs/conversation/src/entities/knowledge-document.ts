@@ -37,14 +37,7 @@ registerEnumType(DocumentStatus, {
 @Directive('@key(fields: "id")')
 export class KnowledgeDocument {
   [OptionalProps]?:
-    | "createdAt"
-    | "updatedAt"
-    | "progress"
-    | "chunkCount"
-    | "indexedVersion"
-    | "metadata"
-    | "status"
-    | "attempts";
+    "createdAt" | "updatedAt" | "progress" | "chunkCount" | "indexedVersion" | "metadata" | "status" | "attempts";
 
   @PrimaryKey({ type: "string", length: 36 })
   @Field(() => ID)

@@ -62,7 +62,10 @@ export class RetrievalSettingsInput {
   @Field(() => Int, { nullable: true, description: "1–50" })
   topK?: number;
 
-  @Field(() => Float, { nullable: true, description: "Results scoring below this are dropped (see RetrievedChunk.score)" })
+  @Field(() => Float, {
+    nullable: true,
+    description: "Results scoring below this are dropped (see RetrievedChunk.score)",
+  })
   scoreThreshold?: number;
 
   @Field(() => String, { nullable: true, description: "A rerank model of the registry (POST /v1/rerank)" })

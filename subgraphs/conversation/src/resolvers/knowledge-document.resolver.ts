@@ -45,7 +45,10 @@ export class AddDocumentInput {
   @Field(() => ID)
   knowledgeBaseId: string;
 
-  @Field(() => String, { nullable: true, description: "Defaults to the file name, the text's first line or the dataset" })
+  @Field(() => String, {
+    nullable: true,
+    description: "Defaults to the file name, the text's first line or the dataset",
+  })
   title?: string;
 
   @Field(() => String, { nullable: true, description: "The document's text (Markdown is understood)" })

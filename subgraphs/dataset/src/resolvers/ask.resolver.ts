@@ -1,4 +1,4 @@
-import { type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, auditSql, type SubgraphContext, connectionType } from "@ods/kit";
 import {
   Arg,
   Args,
@@ -88,7 +88,25 @@ export class AskResolver {
     @Arg("input", () => AskDataInput) input: AskDataInput,
     @Ctx() ctx: SubgraphContext<DatasetServices>,
   ): Promise<TextToSql> {
-    return ctx.services.ask.ask(ctx.em, ctx.caller, input);
+    const on = input.dataSourceId
+      ? { resourceType: "DataSource", resourceId: input.dataSourceId }
+      : { resourceType: "Dataset", resourceId: input.datasetIds?.[0] };
+    const audit = {
+      action: "ask.run",
+      caller: ctx.caller,
+      ...on,
+      details: {
+        question: input.question.slice(0, 500),
+        execute: !!input.execute,
+        modelId: input.modelId ?? undefined,
+      },
+    };
+    return audited(
+      ctx.services.audit,
+      audit,
+      () => ctx.services.ask.ask(ctx.em, ctx.caller, input),
+      (r) => ({ details: { ...auditSql(r.sql), rows: r.result?.rowCount, historyId: r.historyId } }),
+    );
   }
 
   @Authorized()

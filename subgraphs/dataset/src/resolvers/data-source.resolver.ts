@@ -1,4 +1,4 @@
-import { requireUser, type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -92,13 +92,25 @@ export class DataSourceResolver {
     @Ctx() { em, caller, services }: Context,
   ): Promise<DataSource> {
     requireUser(caller);
-    return services.dataSources.register(em, caller, input);
+    const audit = {
+      action: "datasource.registered",
+      caller,
+      resourceType: "DataSource",
+      details: { name: input.name, kind: input.kind },
+    };
+    return audited(
+      services.audit,
+      audit,
+      () => services.dataSources.register(em, caller, input),
+      (s) => ({ resourceId: s.id }),
+    );
   }
 
   @Authorized("editor")
   @Mutation(() => Boolean, { description: "Deletes the source with its stored catalog" })
   async deleteDataSource(@Arg("id", () => ID) id: string, @Ctx() { em, caller, services }: Context): Promise<boolean> {
-    return services.dataSources.delete(em, caller, id);
+    const audit = { action: "datasource.deleted", caller, resourceType: "DataSource", resourceId: id };
+    return audited(services.audit, audit, () => services.dataSources.delete(em, caller, id));
   }
 
   @Authorized("editor")

@@ -1,4 +1,4 @@
-import { PageInfo, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, PageInfo, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -227,7 +227,8 @@ export class DatasetResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
-    return services.datasets.restore(em, caller, id);
+    const audit = { action: "dataset.restored", caller, resourceType: "Dataset", resourceId: id };
+    return audited(services.audit, audit, () => services.datasets.restore(em, caller, id));
   }
 
   @Authorized()
@@ -264,7 +265,8 @@ export class DatasetResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<boolean> {
-    return services.datasets.delete(em, caller, id);
+    const audit = { action: "dataset.deleted", caller, resourceType: "Dataset", resourceId: id };
+    return audited(services.audit, audit, () => services.datasets.delete(em, caller, id));
   }
 
   @FieldResolver(() => DataPreview, { description: "The first rows; reads only the start of the file" })

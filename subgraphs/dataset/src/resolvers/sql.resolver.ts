@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import { audited, auditSql, type SubgraphContext } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import { Arg, Authorized, Ctx, Field, Float, ID, InputType, Int, Mutation, ObjectType, Resolver } from "type-graphql";
 import type { DatasetServices } from "../services/index.js";
@@ -61,6 +61,20 @@ export class SqlResolver {
     @Arg("input", () => RunSqlInput) input: RunSqlInput,
     @Ctx() ctx: SubgraphContext<DatasetServices>,
   ): Promise<QueryOutput> {
-    return ctx.services.sql.run(ctx.em, ctx.caller, input);
+    const on = input.dataSourceId
+      ? { resourceType: "DataSource", resourceId: input.dataSourceId }
+      : { resourceType: "Dataset", resourceId: input.datasetIds?.[0] };
+    const audit = {
+      action: "sql.run",
+      caller: ctx.caller,
+      ...on,
+      details: { ...auditSql(input.sql), datasetIds: input.datasetIds ?? undefined },
+    };
+    return audited(
+      ctx.services.audit,
+      audit,
+      () => ctx.services.sql.run(ctx.em, ctx.caller, input),
+      (r) => ({ details: { rows: r.rowCount, truncated: r.truncated, elapsedMs: r.elapsedMs } }),
+    );
   }
 }

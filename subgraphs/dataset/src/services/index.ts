@@ -1,7 +1,9 @@
 import {
+  createAuditClient,
   createModelClient,
   createObjectStore,
   dialectOf,
+  type AuditClient,
   type Logger,
   type ObjectStore,
   type ObjectStoreConfig,
@@ -21,12 +23,14 @@ export interface DatasetServices {
   dataSources: DataSourceService;
   sql: SqlService;
   ask: AskService;
+  /** Sends data source, dataset and SQL events to the identity subgraph's audit log. */
+  audit: AuditClient;
 }
 
 /** Builds the services from the configuration: the embedded object store and the upload signer. */
 export function createDatasetServices(
   config: Pick<DatasetConfig, "ODS_DATA_DIR" | "ODS_DATABASE_URL" | "ODS_INTERNAL_SECRET" | "ODS_MAX_UPLOAD_BYTES"> &
-    Partial<Pick<DatasetConfig, "ODS_SECRET_KEY" | "ODS_MODEL_URL" | "ODS_TEXT_TO_SQL_MODEL">> &
+    Partial<Pick<DatasetConfig, "ODS_SECRET_KEY" | "ODS_MODEL_URL" | "ODS_TEXT_TO_SQL_MODEL" | "ODS_IDENTITY_URL">> &
     Partial<ObjectStoreConfig>,
   logger?: Logger,
 ): DatasetServices {
@@ -57,5 +61,11 @@ export function createDatasetServices(
     dataSources,
     sql,
     ask: new AskService(sql, modelClient, config.ODS_TEXT_TO_SQL_MODEL ?? "builtin-offline"),
+    audit: createAuditClient({
+      identityUrl: config.ODS_IDENTITY_URL ?? "http://127.0.0.1:4001",
+      internalSecret: config.ODS_INTERNAL_SECRET,
+      service: "dataset",
+      logger,
+    }),
   };
 }

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import { audited, type SubgraphContext } from "@ods/kit";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Arg, Authorized, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { ApiKey, ApiKeyScope } from "../entities/index.js";
@@ -41,7 +41,13 @@ export class ApiKeyResolver {
     @Arg("expiresAt", () => GraphQLDateTime, { nullable: true }) expiresAt: Date | undefined,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<CreatedApiKey> {
-    return services.apiKeys.create(em, caller.userId!, { name, scopes, expiresAt });
+    const audit = { action: "apikey.created", caller, resourceType: "ApiKey", details: { name, scopes, expiresAt } };
+    return audited(
+      services.audit,
+      audit,
+      () => services.apiKeys.create(em, caller.userId!, { name, scopes, expiresAt }),
+      (k) => ({ resourceId: k.apiKey.id, details: { prefix: k.apiKey.prefix, scopes: k.apiKey.scopes } }),
+    );
   }
 
   @Authorized()
@@ -50,6 +56,7 @@ export class ApiKeyResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<ApiKey> {
-    return services.apiKeys.revoke(em, caller, id);
+    const audit = { action: "apikey.revoked", caller, resourceType: "ApiKey", resourceId: id };
+    return audited(services.audit, audit, () => services.apiKeys.revoke(em, caller, id));
   }
 }

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import { audited, type SubgraphContext } from "@ods/kit";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, ObjectType, Resolver } from "type-graphql";
 import { User } from "../entities/index.js";
@@ -96,7 +96,8 @@ export class AuthResolver {
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<boolean> {
     if (refreshToken) await services.sessions.logout(em, refreshToken);
-    if (everywhere && caller.userId) await services.sessions.logoutEverywhere(em, caller.userId);
+    const ended = everywhere && caller.userId ? await services.sessions.logoutEverywhere(em, caller.userId) : 0;
+    if (refreshToken || ended) services.audit.record({ action: "auth.logout", caller, details: { everywhere, ended } });
     return true;
   }
 
@@ -106,8 +107,14 @@ export class AuthResolver {
       "Makes a new key sign access tokens (admins). Tokens signed by the previous keys keep verifying until " +
       "they expire, so nobody is signed out.",
   })
-  async rotateSigningKey(@Ctx() { em, services }: SubgraphContext<IdentityServices>): Promise<SigningKeyInfo> {
-    return services.tokens.rotate(em);
+  async rotateSigningKey(@Ctx() { em, caller, services }: SubgraphContext<IdentityServices>): Promise<SigningKeyInfo> {
+    const audit = { action: "signingkey.rotated", caller, resourceType: "SigningKey" };
+    return audited(
+      services.audit,
+      audit,
+      () => services.tokens.rotate(em),
+      (k) => ({ resourceId: k.kid }),
+    );
   }
 
   @Mutation(() => AuthPayload, {
@@ -117,7 +124,13 @@ export class AuthResolver {
     @Arg("input", () => CompleteSetupInput) input: CompleteSetupInput,
     @Ctx() { em, services }: SubgraphContext<IdentityServices>,
   ): Promise<AuthPayload> {
-    const user = await services.users.completeSetup(em, input.token, input);
+    const setup = { action: "user.created", resourceType: "User", details: { email: input.email, via: "setup" } };
+    const user = await audited(
+      services.audit,
+      setup,
+      () => services.users.completeSetup(em, input.token, input),
+      (u) => ({ resourceId: u.id, actorId: u.id }),
+    );
     return payload(await services.sessions.start(em, user, { method: "setup" }));
   }
 }

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import { audited, type SubgraphContext } from "@ods/kit";
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { Session } from "../entities/index.js";
 import type { IdentityServices } from "../services/index.js";
@@ -24,6 +24,7 @@ export class SessionResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<Session> {
-    return services.sessions.revoke(em, caller, id);
+    const audit = { action: "session.revoked", caller, resourceType: "Session", resourceId: id };
+    return audited(services.audit, audit, () => services.sessions.revoke(em, caller, id));
   }
 }

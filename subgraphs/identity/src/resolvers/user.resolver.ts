@@ -1,4 +1,4 @@
-import { pageWindow, toPage, type SubgraphContext } from "@ods/kit";
+import { audited, pageWindow, toPage, type SubgraphContext } from "@ods/kit";
 import {
   Arg,
   Args,
@@ -71,9 +71,15 @@ export class UserResolver {
   @Mutation(() => User)
   async createUser(
     @Arg("input", () => CreateUserInput) input: CreateUserInput,
-    @Ctx() { em, services }: SubgraphContext<IdentityServices>,
+    @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<User> {
-    return services.users.create(em, { ...input, roles: input.roles ?? undefined });
+    const audit = { action: "user.created", caller, resourceType: "User", details: { email: input.email } };
+    return audited(
+      services.audit,
+      audit,
+      () => services.users.create(em, { ...input, roles: input.roles ?? undefined }),
+      (u) => ({ resourceId: u.id, details: { roles: u.roles } }),
+    );
   }
 
   @Authorized("admin")
@@ -84,7 +90,8 @@ export class UserResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<User> {
-    return services.users.setDisabled(em, caller, id, true);
+    const audit = { action: "user.disabled", caller, resourceType: "User", resourceId: id };
+    return audited(services.audit, audit, () => services.users.setDisabled(em, caller, id, true));
   }
 
   @Authorized("admin")
@@ -93,7 +100,8 @@ export class UserResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<User> {
-    return services.users.setDisabled(em, caller, id, false);
+    const audit = { action: "user.enabled", caller, resourceType: "User", resourceId: id };
+    return audited(services.audit, audit, () => services.users.setDisabled(em, caller, id, false));
   }
 
   @Authorized("admin")
@@ -107,6 +115,7 @@ export class UserResolver {
     @Arg("roles", () => [UserRole]) roles: UserRole[],
     @Ctx() { em, caller, services }: SubgraphContext<IdentityServices>,
   ): Promise<User> {
-    return services.users.setRoles(em, caller, id, roles);
+    const audit = { action: "user.roles_changed", caller, resourceType: "User", resourceId: id, details: { roles } };
+    return audited(services.audit, audit, () => services.users.setRoles(em, caller, id, roles));
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "@ods/kit";
 import { ApiKeyService } from "./api-key-service.js";
+import { AuditService, type AuditRetention } from "./audit-service.js";
 import { LoginThrottleService, type ThrottlePolicy } from "./login-throttle.js";
 import { SessionService, type SessionPolicy } from "./session-service.js";
 import { TokenService } from "./token-service.js";
@@ -12,6 +13,7 @@ export interface IdentityServices {
   sessions: SessionService;
   throttle: LoginThrottleService;
   apiKeys: ApiKeyService;
+  audit: AuditService;
 }
 
 export interface IdentityServiceOptions {
@@ -21,6 +23,8 @@ export interface IdentityServiceOptions {
   session: SessionPolicy;
   throttle: ThrottlePolicy;
   logger: Logger;
+  /** Audit retention; defaults to 90 days, 365 for security events. */
+  audit?: AuditRetention;
 }
 
 /** Wires the services together (the tests build them the same way as `main.ts`). */
@@ -28,6 +32,7 @@ export function createIdentityServices(options: IdentityServiceOptions): Identit
   const tokens = new TokenService(options.secret, options.accessTtlSeconds);
   const sessions = new SessionService(tokens, options.session);
   const throttle = new LoginThrottleService(options.throttle);
-  const users = new UserService(sessions, throttle, options.logger);
-  return { users, tokens, sessions, throttle, apiKeys: new ApiKeyService() };
+  const audit = new AuditService(options.audit ?? { days: 90, securityDays: 365 }, options.logger);
+  const users = new UserService(sessions, throttle, options.logger, audit);
+  return { users, tokens, sessions, throttle, apiKeys: new ApiKeyService(), audit };
 }

@@ -1,6 +1,16 @@
 import type { EntityManager } from "@mikro-orm/core";
 import { hash, verify } from "@node-rs/argon2";
-import { badInput, conflict, notFound, parseInput, unauthenticated, type Caller, type Logger } from "@ods/kit";
+import {
+  badInput,
+  conflict,
+  noAudit,
+  notFound,
+  parseInput,
+  unauthenticated,
+  type AuditSink,
+  type Caller,
+  type Logger,
+} from "@ods/kit";
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { SetupToken, User, UserRole } from "../entities/index.js";
@@ -33,6 +43,7 @@ export class UserService {
     private readonly sessions: SessionService,
     private readonly throttle: LoginThrottleService,
     private readonly logger: Logger,
+    private readonly audit: AuditSink = noAudit,
   ) {}
 
   /**
@@ -42,7 +53,19 @@ export class UserService {
    */
   async login(em: EntityManager, emailIn: string, passwordIn: string, meta: Omit<SessionMeta, "method"> = {}) {
     const keys = LoginThrottleService.keys(emailIn, meta.ip);
-    await this.throttle.check(em, keys);
+    const failed = (reason: string, actorId?: string) =>
+      this.audit.record({
+        action: "auth.login_failed",
+        outcome: "failure",
+        actorType: "anonymous",
+        actorId,
+        ip: meta.ip ?? undefined,
+        details: { email: emailIn.slice(0, 320), reason },
+      });
+    await this.throttle.check(em, keys).catch((err: unknown) => {
+      failed("locked");
+      throw err;
+    });
     const user = await em.findOne(User, { email: emailIn.trim().toLowerCase() });
     const ok = await verify(user?.passwordHash ?? (await DUMMY_HASH), passwordIn).catch(() => false);
     if (!user || !user.passwordHash || !ok || user.disabled) {
@@ -50,10 +73,21 @@ export class UserService {
         // Two failures racing to create the same counter: one of them counted, which is enough.
         this.logger.warn({ err }, "could not count a failed sign-in");
       });
+      failed(user?.disabled ? "disabled" : "credentials", user?.id);
       throw unauthenticated("Wrong email or password");
     }
     await this.throttle.success(em, keys);
-    return this.sessions.start(em, user, { ...meta, method: "password" });
+    const tokens = await this.sessions.start(em, user, { ...meta, method: "password" });
+    this.audit.record({
+      action: "auth.login",
+      actorId: user.id,
+      actorType: "user",
+      ip: meta.ip ?? undefined,
+      resourceType: "Session",
+      resourceId: tokens.sessionId,
+      details: { method: "password" },
+    });
+    return tokens;
   }
 
   /**
@@ -90,7 +124,17 @@ export class UserService {
     }
     if (user.disabled) throw unauthenticated("This account is disabled");
     await em.flush();
-    return this.sessions.start(em, user, { ...meta, method: "oidc" });
+    const tokens = await this.sessions.start(em, user, { ...meta, method: "oidc" });
+    this.audit.record({
+      action: "auth.login",
+      actorId: user.id,
+      actorType: "user",
+      ip: meta.ip ?? undefined,
+      resourceType: "Session",
+      resourceId: tokens.sessionId,
+      details: { method: "oidc", issuer: data.issuer },
+    });
+    return tokens;
   }
 
   async create(em: EntityManager, input: z.input<typeof createUserInput>): Promise<User> {

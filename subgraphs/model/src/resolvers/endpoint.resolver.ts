@@ -1,4 +1,4 @@
-import { requireUser, type SubgraphContext } from "@ods/kit";
+import { audited, requireUser, type SubgraphContext } from "@ods/kit";
 import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver, Root } from "type-graphql";
 import { Model, ModelKind } from "../entities/index.js";
 import { ModelEndpoint } from "../entities/model-endpoint.js";
@@ -63,8 +63,17 @@ export class ModelEndpointsResolver {
     @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
   ): Promise<ModelEndpoint> {
     requireUser(caller);
-    await services.models.assertMayChangeModel(em, caller, modelId);
-    return services.models.addEndpoint(em, modelId, { ...input });
+    const audit = {
+      action: "model.endpoint_added",
+      caller,
+      resourceType: "Model",
+      resourceId: modelId,
+      details: { apiKeySet: !!input.apiKey },
+    };
+    return audited(services.audit, audit, async () => {
+      await services.models.assertMayChangeModel(em, caller, modelId);
+      return services.models.addEndpoint(em, modelId, { ...input });
+    });
   }
 
   @Authorized("editor")
@@ -74,7 +83,8 @@ export class ModelEndpointsResolver {
     @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
   ): Promise<Model> {
     requireUser(caller);
-    return services.models.removeEndpoint(em, caller, id);
+    const audit = { action: "model.endpoint_removed", caller, resourceType: "ModelEndpoint", resourceId: id };
+    return audited(services.audit, audit, () => services.models.removeEndpoint(em, caller, id));
   }
 }
 

@@ -1,4 +1,4 @@
-import { requireUser, type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -194,7 +194,18 @@ export class ModelResolver {
     @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
   ): Promise<Model> {
     requireUser(caller);
-    return services.models.register(em, caller, { ...sent(input), name: input.name, kind: input.kind });
+    const audit = {
+      action: "model.registered",
+      caller,
+      resourceType: "Model",
+      details: { name: input.name, kind: input.kind, apiKeySet: !!input.apiKey },
+    };
+    return audited(
+      services.audit,
+      audit,
+      () => services.models.register(em, caller, { ...sent(input), name: input.name, kind: input.kind }),
+      (m) => ({ resourceId: m.id }),
+    );
   }
 
   @Authorized("editor")
@@ -205,7 +216,14 @@ export class ModelResolver {
     @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
   ): Promise<Model> {
     requireUser(caller);
-    return services.models.update(em, caller, id, sent(input));
+    const audit = {
+      action: input.apiKey !== undefined ? "model.key_changed" : "model.updated",
+      caller,
+      resourceType: "Model",
+      resourceId: id,
+      details: { fields: Object.keys(sent(input)) },
+    };
+    return audited(services.audit, audit, () => services.models.update(em, caller, id, sent(input)));
   }
 
   @Authorized("editor")
@@ -215,7 +233,8 @@ export class ModelResolver {
     @Ctx() { em, caller, services }: SubgraphContext<ModelServices>,
   ): Promise<boolean> {
     requireUser(caller);
-    return services.models.delete(em, caller, id);
+    const audit = { action: "model.deleted", caller, resourceType: "Model", resourceId: id };
+    return audited(services.audit, audit, () => services.models.delete(em, caller, id));
   }
 
   @Authorized()

@@ -1,3 +1,4 @@
+import type { AuditClient } from "@ods/kit";
 import type { DeploymentService } from "./deployments/deployment-service.js";
 import type { HealthService } from "./health-service.js";
 import type { InferenceService } from "./inference-service.js";
@@ -17,4 +18,6 @@ export interface ModelServices {
   deployments: DeploymentService;
   usage: UsageService;
   limits: LimitService;
+  /** Sends model registry and API key events to the identity subgraph's audit log. */
+  audit: AuditClient;
 }

@@ -1,4 +1,4 @@
-import { type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -49,7 +49,12 @@ export class ExecutionResolver {
     @Arg("inputs", () => GraphQLJSON, { nullable: true }) inputs: unknown,
     @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
   ): Promise<Execution> {
-    return services.executions.run(em, caller, id, inputs);
+    return audited(
+      services.audit,
+      { action: "workflow.run", caller, resourceType: "Workflow", resourceId: id },
+      () => services.executions.run(em, caller, id, inputs),
+      (e) => ({ details: { executionId: e.id } }),
+    );
   }
 
   @Authorized()

@@ -1,4 +1,4 @@
-import { type SubgraphContext, connectionType } from "@ods/kit";
+import { audited, type SubgraphContext, connectionType } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -106,7 +106,17 @@ export class WorkflowResolver {
     @Arg("input", () => UpdateWorkflowInput) input: UpdateWorkflowInput,
     @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
   ): Promise<Workflow> {
-    return services.workflows.update(em, caller, id, { ...input });
+    return audited(
+      services.audit,
+      {
+        action: "workflow.updated",
+        caller,
+        resourceType: "Workflow",
+        resourceId: id,
+        details: { fields: Object.keys(input) },
+      },
+      () => services.workflows.update(em, caller, id, { ...input }),
+    );
   }
 
   @Authorized()
@@ -115,7 +125,11 @@ export class WorkflowResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
   ): Promise<boolean> {
-    return services.workflows.delete(em, caller, id);
+    return audited(
+      services.audit,
+      { action: "workflow.deleted", caller, resourceType: "Workflow", resourceId: id },
+      () => services.workflows.delete(em, caller, id),
+    );
   }
 
   @FieldResolver(() => User)

@@ -1,3 +1,4 @@
+import { noAudit, type AuditSink } from "@ods/kit";
 import { ExecutionEngine, type EngineOptions } from "./engine.js";
 import { ExecutionService } from "./execution-service.js";
 import { WorkflowService } from "./workflow-service.js";
@@ -7,6 +8,8 @@ export interface WorkflowServices {
   workflows: WorkflowService;
   executions: ExecutionService;
   engine: ExecutionEngine;
+  /** Sends workflow run and change events to the identity subgraph's audit log. */
+  audit: AuditSink;
 }
 
 /**
@@ -14,11 +17,11 @@ export interface WorkflowServices {
  * unfinished before this returns (then keeps sweeping for them), so nothing waits on a run that no process owns.
  */
 export async function createWorkflowServices(
-  options: EngineOptions & { cancelWaitMs?: number },
+  options: EngineOptions & { cancelWaitMs?: number; audit?: AuditSink },
 ): Promise<WorkflowServices> {
   const engine = new ExecutionEngine(options);
   await engine.init();
   const workflows = new WorkflowService(engine);
   const executions = new ExecutionService(workflows, engine, options.pubsub, { cancelWaitMs: options.cancelWaitMs });
-  return { workflows, executions, engine };
+  return { workflows, executions, engine, audit: options.audit ?? noAudit };
 }

@@ -1,11 +1,18 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128160422 extends Migration {
+export class Migration20261128164355 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`identity_api_key\` (\`id\` text not null, \`name\` text not null, \`user_id\` text not null, \`prefix\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`expires_at\` datetime null, \`created_at\` datetime not null, \`last_used_at\` datetime null, \`revoked_at\` datetime null, primary key (\`id\`));`);
     this.addSql(`create index \`identity_api_key_user_id_index\` on \`identity_api_key\` (\`user_id\`);`);
     this.addSql(`create unique index \`identity_api_key_prefix_unique\` on \`identity_api_key\` (\`prefix\`);`);
+
+    this.addSql(`create table \`identity_audit_event\` (\`id\` text not null, \`at\` datetime not null, \`action\` text not null, \`category\` text not null, \`outcome\` text not null, \`actor_type\` text not null, \`actor_id\` text null, \`resource_type\` text null, \`resource_id\` text null, \`ip\` text null, \`request_id\` text null, \`details\` json null, primary key (\`id\`));`);
+    this.addSql(`create index \`identity_audit_event_at_index\` on \`identity_audit_event\` (\`at\`);`);
+    this.addSql(`create index \`identity_audit_event_category_at_index\` on \`identity_audit_event\` (\`category\`, \`at\`);`);
+    this.addSql(`create index \`identity_audit_event_resource_type_resource_id_index\` on \`identity_audit_event\` (\`resource_type\`, \`resource_id\`);`);
+    this.addSql(`create index \`identity_audit_event_action_at_index\` on \`identity_audit_event\` (\`action\`, \`at\`);`);
+    this.addSql(`create index \`identity_audit_event_actor_id_at_index\` on \`identity_audit_event\` (\`actor_id\`, \`at\`);`);
 
     this.addSql(`create table \`identity_login_throttle\` (\`key\` text not null, \`failures\` integer not null default 0, \`last_failure_at\` datetime not null, \`locked_until\` datetime null, primary key (\`key\`));`);
 

@@ -1,11 +1,18 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128160423 extends Migration {
+export class Migration20261128164355 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "identity_api_key" ("id" varchar(36) not null, "name" varchar(200) not null, "user_id" varchar(36) not null, "prefix" varchar(20) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "expires_at" timestamptz null, "created_at" timestamptz not null, "last_used_at" timestamptz null, "revoked_at" timestamptz null, constraint "identity_api_key_pkey" primary key ("id"));`);
     this.addSql(`create index "identity_api_key_user_id_index" on "identity_api_key" ("user_id");`);
     this.addSql(`alter table "identity_api_key" add constraint "identity_api_key_prefix_unique" unique ("prefix");`);
+
+    this.addSql(`create table "identity_audit_event" ("id" varchar(36) not null, "at" timestamptz not null, "action" varchar(64) not null, "category" varchar(16) not null, "outcome" varchar(16) not null, "actor_type" varchar(16) not null, "actor_id" varchar(64) null, "resource_type" varchar(64) null, "resource_id" varchar(200) null, "ip" varchar(64) null, "request_id" varchar(128) null, "details" jsonb null, constraint "identity_audit_event_pkey" primary key ("id"));`);
+    this.addSql(`create index "identity_audit_event_at_index" on "identity_audit_event" ("at");`);
+    this.addSql(`create index "identity_audit_event_category_at_index" on "identity_audit_event" ("category", "at");`);
+    this.addSql(`create index "identity_audit_event_resource_type_resource_id_index" on "identity_audit_event" ("resource_type", "resource_id");`);
+    this.addSql(`create index "identity_audit_event_action_at_index" on "identity_audit_event" ("action", "at");`);
+    this.addSql(`create index "identity_audit_event_actor_id_at_index" on "identity_audit_event" ("actor_id", "at");`);
 
     this.addSql(`create table "identity_login_throttle" ("key" varchar(400) not null, "failures" int not null default 0, "last_failure_at" timestamptz not null, "locked_until" timestamptz null, constraint "identity_login_throttle_pkey" primary key ("key"));`);
 
@@ -27,6 +34,8 @@ export class Migration20261128160423 extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`drop table if exists "identity_api_key" cascade;`);
+
+    this.addSql(`drop table if exists "identity_audit_event" cascade;`);
 
     this.addSql(`drop table if exists "identity_login_throttle" cascade;`);
 

@@ -1,11 +1,18 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128160424 extends Migration {
+export class Migration20261128164355 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`identity_api_key\` (\`id\` varchar(36) not null, \`name\` varchar(200) not null, \`user_id\` varchar(36) not null, \`prefix\` varchar(20) not null, \`secret_hash\` varchar(64) not null, \`scopes\` json not null, \`expires_at\` datetime null, \`created_at\` datetime not null, \`last_used_at\` datetime null, \`revoked_at\` datetime null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`identity_api_key\` add index \`identity_api_key_user_id_index\`(\`user_id\`);`);
     this.addSql(`alter table \`identity_api_key\` add unique \`identity_api_key_prefix_unique\`(\`prefix\`);`);
+
+    this.addSql(`create table \`identity_audit_event\` (\`id\` varchar(36) not null, \`at\` datetime not null, \`action\` varchar(64) not null, \`category\` varchar(16) not null, \`outcome\` varchar(16) not null, \`actor_type\` varchar(16) not null, \`actor_id\` varchar(64) null, \`resource_type\` varchar(64) null, \`resource_id\` varchar(200) null, \`ip\` varchar(64) null, \`request_id\` varchar(128) null, \`details\` json null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
+    this.addSql(`alter table \`identity_audit_event\` add index \`identity_audit_event_at_index\`(\`at\`);`);
+    this.addSql(`alter table \`identity_audit_event\` add index \`identity_audit_event_category_at_index\`(\`category\`, \`at\`);`);
+    this.addSql(`alter table \`identity_audit_event\` add index \`identity_audit_event_resource_type_resource_id_index\`(\`resource_type\`, \`resource_id\`);`);
+    this.addSql(`alter table \`identity_audit_event\` add index \`identity_audit_event_action_at_index\`(\`action\`, \`at\`);`);
+    this.addSql(`alter table \`identity_audit_event\` add index \`identity_audit_event_actor_id_at_index\`(\`actor_id\`, \`at\`);`);
 
     this.addSql(`create table \`identity_login_throttle\` (\`key\` varchar(400) not null, \`failures\` int not null default 0, \`last_failure_at\` datetime not null, \`locked_until\` datetime null, primary key (\`key\`)) default character set utf8mb4 engine = InnoDB;`);
 
@@ -27,6 +34,8 @@ export class Migration20261128160424 extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`drop table if exists \`identity_api_key\`;`);
+
+    this.addSql(`drop table if exists \`identity_audit_event\`;`);
 
     this.addSql(`drop table if exists \`identity_login_throttle\`;`);
 

@@ -1,0 +1,144 @@
+import Database from "better-sqlite3";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, bootPlatform, gql, gqlOk, login, type Platform } from "./harness.js";
+
+/** Secrets this test sends; none may appear in any audit event. */
+const WRONG_PASSWORD = "wrong-password-for-audit";
+const DB_PASSWORD = "Db-Passw0rd-never-logged";
+
+const EVENTS = `query($filter: AuditEventFilter, $first: Int) {
+  auditEvents(filter: $filter, first: $first) {
+    totalCount
+    edges { node { id action category outcome actorType actorId resourceType resourceId ip requestId details at } }
+  }
+}`;
+
+let platform: Platform;
+let token: string;
+let adminId: string;
+/** Outside the platform's data folder, whose files may not be data sources. */
+let sourceDir: string;
+
+async function events(filter: Record<string, unknown>) {
+  const data = await gqlOk(platform, EVENTS, { filter, first: 100 }, token);
+  return (data.auditEvents.edges as { node: Record<string, any> }[]).map((e) => e.node);
+}
+
+beforeAll(async () => {
+  sourceDir = await mkdtemp(join(tmpdir(), "ods-audit-source-"));
+  platform = await bootPlatform();
+  token = await login(platform);
+  adminId = (await gqlOk(platform, "{ me { id } }", {}, token)).me.id;
+});
+
+afterAll(async () => {
+  await platform?.stop();
+  await rm(sourceDir, { recursive: true, force: true });
+});
+
+describe("audit log", () => {
+  it("records a failed and a good sign-in, with the client's address for the REST sign-in", async () => {
+    const res = await fetch(`${platform.url}/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: ADMIN.email, password: WRONG_PASSWORD }),
+    });
+    expect(res.status).toBe(401);
+    await expect
+      .poll(async () => (await events({ action: "auth.login_failed" })).length, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    const [failed] = await events({ action: "auth.login_failed" });
+    expect(failed).toMatchObject({
+      outcome: "FAILURE",
+      category: "SECURITY",
+      actorType: "ANONYMOUS",
+      actorId: adminId,
+    });
+    expect(failed!.ip).toMatch(/127\.0\.0\.1/);
+    expect(failed!.details).toMatchObject({ email: ADMIN.email, reason: "credentials" });
+    const good = await events({ action: "auth.login", actorId: adminId, outcome: "SUCCESS" });
+    expect(good.length).toBeGreaterThan(0);
+  });
+
+  it("records data source changes and SQL runs from the dataset subgraph, successes and failures", async () => {
+    const file = join(sourceDir, "audit-source.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3);");
+    db.close();
+    const { registerDataSource } = await gqlOk(
+      platform,
+      "mutation($input: RegisterDataSourceInput!) { registerDataSource(input: $input) { id } }",
+      { input: { name: "Audited", kind: "SQLITE", connection: { path: file } } },
+      token,
+    );
+    const sourceId = registerDataSource.id as string;
+    const sql = "SELECT n FROM t ORDER BY n";
+    const run = await gqlOk(
+      platform,
+      "mutation($input: RunSqlInput!) { runSql(input: $input) { rowCount } }",
+      { input: { dataSourceId: sourceId, sql } },
+      token,
+    );
+    expect(run.runSql.rowCount).toBe(3);
+    const refused = await gql(
+      platform,
+      "mutation($input: RegisterDataSourceInput!) { registerDataSource(input: $input) { id } }",
+      {
+        input: {
+          name: "Unreachable",
+          kind: "POSTGRES",
+          connection: { url: `postgres://audit_user:${DB_PASSWORD}@127.0.0.1:9/nowhere` },
+        },
+      },
+      token,
+    );
+    expect(refused.errors?.length).toBeGreaterThan(0);
+    await gqlOk(platform, "mutation($id: ID!) { deleteDataSource(id: $id) }", { id: sourceId }, token);
+
+    // The dataset subgraph sends its events in batches, a moment after the actions.
+    await expect
+      .poll(async () => (await events({ resourceType: "DataSource", resourceId: sourceId })).map((e) => e.action))
+      .toEqual(["datasource.deleted", "sql.run", "datasource.registered"]);
+    const trail = await events({ resourceType: "DataSource", resourceId: sourceId });
+    for (const e of trail) expect(e).toMatchObject({ actorId: adminId, actorType: "USER", category: "DATA" });
+    expect(trail[1]!.details).toMatchObject({ sql, rows: 3 });
+    expect(trail[1]!.details.sqlSha256).toMatch(/^[0-9a-f]{64}$/);
+    const failures = await events({ action: "datasource.registered", outcome: "FAILURE" });
+    expect(failures.map((e) => e.details.name)).toContain("Unreachable");
+  });
+
+  it("is for admins only", async () => {
+    await gqlOk(
+      platform,
+      `mutation { createUser(input: { email: "audit-viewer@example.com", name: "V", password: "viewer-password" }) { id } }`,
+      {},
+      token,
+    );
+    const viewer = await login(platform, { email: "audit-viewer@example.com", password: "viewer-password" });
+    const res = await gql(platform, EVENTS, {}, viewer);
+    expect(res.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const csv = await fetch(`${platform.url}/api/audit/events.csv`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(csv.status).toBe(403);
+  });
+
+  it("exports as CSV through the gateway, and no event holds a password or key", async () => {
+    const res = await fetch(`${platform.url}/api/audit/events.csv?category=data`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
+    const text = await res.text();
+    expect(text).toContain("datasource.deleted");
+    expect(text).not.toContain("auth.login");
+    const all = await (
+      await fetch(`${platform.url}/api/audit/events.csv`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    expect(all.split("\r\n").length).toBeGreaterThan(5);
+    for (const secret of [WRONG_PASSWORD, DB_PASSWORD, ADMIN.password, "viewer-password", token]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});
