@@ -1,4 +1,14 @@
-import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from "@mikro-orm/core";
+import {
+  BigIntType,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  OptionalProps,
+  PrimaryKey,
+  Property,
+  type Rel,
+} from "@mikro-orm/core";
 import { randomUUID } from "node:crypto";
 import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
@@ -63,7 +73,8 @@ export class KnowledgeDocument {
   @Field(() => String, { nullable: true })
   mimeType?: string | null;
 
-  @Property({ type: "bigint", nullable: true })
+  // bigint in the database (files may pass 2 GiB), a number in JavaScript (exact up to 8 PiB).
+  @Property({ type: new BigIntType("number"), nullable: true })
   @Field(() => Float, { nullable: true, description: "Size of the raw content in bytes" })
   bytes?: number | null;
 

@@ -1,0 +1,4 @@
+import { requireUser } from "$lib/components/knowledge/session";
+import type { PageLoad } from "./$types";
+
+export const load: PageLoad = async ({ params }) => ({ me: await requireUser(), id: params.id });
