@@ -15,6 +15,11 @@ export const datasetEnv = {
    * Changing it makes stored credentials unreadable: re-register the sources.
    */
   ODS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /**
+   * Keys that encrypted stored secrets before ODS_SECRET_KEY (comma-separated): they still decrypt, and every
+   * stored secret is re-encrypted under ODS_SECRET_KEY at start, after which they can be removed.
+   */
+  ODS_SECRET_KEY_PREVIOUS: z.string().optional(),
   /** Base URL of the model subgraph, whose OpenAI-compatible `/v1` Text-to-SQL (`askData`) calls. */
   ODS_MODEL_URL: z.url().default("http://127.0.0.1:4003"),
   /** The chat model (name or id) that writes SQL when a question names none. */

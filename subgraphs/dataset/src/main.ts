@@ -1,7 +1,16 @@
 import "reflect-metadata";
-import { closeOnSignals, createLogger, openDatabase, startSubgraph, ConfigError } from "@ods/kit";
+import {
+  closeOnSignals,
+  ConfigError,
+  createLogger,
+  openDatabase,
+  reencryptColumn,
+  secretKeyring,
+  startSubgraph,
+} from "@ods/kit";
 import { loadDatasetConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
+import { DataSource } from "./entities/index.js";
 import { entities, schemaOptions } from "./schema.js";
 import { createDatasetServices } from "./services/index.js";
 import { failInterruptedJobs } from "./services/interrupted-jobs.js";
@@ -18,6 +27,14 @@ async function main() {
     migrations,
   });
   const services = createDatasetServices(config, logger);
+  // After a key rotation, stored connections move to the current key before anything reads them.
+  const rotated = await reencryptColumn(
+    orm.em.fork(),
+    DataSource,
+    "encryptedConnection",
+    secretKeyring(config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET, config.ODS_SECRET_KEY_PREVIOUS),
+  );
+  if (rotated) logger.info({ rotated }, "re-encrypted stored connections under the current ODS_SECRET_KEY");
   const interrupted = await failInterruptedJobs(orm.em.fork());
   if (interrupted) logger.warn({ jobs: interrupted }, "marked jobs interrupted by the last shutdown as failed");
   const subgraph = await startSubgraph({

@@ -307,7 +307,7 @@ describe("PostgreSQL source", () => {
       .fork()
       .findOneOrFail(DataSource, { id: sourceId }, { populate: ["encryptedConnection"] });
     expect(stored.encryptedConnection).not.toContain("s3cret");
-    expect(stored.encryptedConnection).toMatch(/^v1:/);
+    expect(stored.encryptedConnection).toMatch(/^v2:/);
   });
 
   it("hides the source from other users", async (ctx) => {

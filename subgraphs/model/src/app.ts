@@ -1,6 +1,14 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { createAuditClient, startSubgraph, type Logger, type RunningSubgraph } from "@ods/kit";
+import {
+  createAuditClient,
+  reencryptColumn,
+  secretKeyring,
+  startSubgraph,
+  type Logger,
+  type RunningSubgraph,
+} from "@ods/kit";
 import type { ModelConfig } from "./config.js";
+import { Model, ModelEndpoint } from "./entities/index.js";
 import { mountOpenAIRoutes } from "./routes.js";
 import { schemaOptions } from "./schema.js";
 import { DeploymentService, DeploymentWatcher, mountDeploymentRoutes } from "./services/deployments/index.js";
@@ -23,6 +31,7 @@ export async function startModelSubgraph(
     | "ODS_MODEL_PORT"
     | "ODS_INTERNAL_SECRET"
     | "ODS_SECRET_KEY"
+    | "ODS_SECRET_KEY_PREVIOUS"
     | "ODS_BUILTIN_TOKEN_DELAY_MS"
     | "ODS_MODEL_UPSTREAM_TIMEOUT_MS"
     | "ODS_MODEL_CHECK_TIMEOUT_MS"
@@ -44,8 +53,14 @@ export async function startModelSubgraph(
   orm: MikroORM,
   logger: Logger,
 ): Promise<RunningSubgraph & { services: ModelServices; deploymentWatcher: DeploymentWatcher }> {
+  const secretKeys = secretKeyring(config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET, config.ODS_SECRET_KEY_PREVIOUS);
+  // After a key rotation, stored API keys move to the current key before anything reads them.
+  const rotated =
+    (await reencryptColumn(orm.em.fork(), Model, "apiKeyEncrypted", secretKeys)) +
+    (await reencryptColumn(orm.em.fork(), ModelEndpoint, "apiKeyEncrypted", secretKeys));
+  if (rotated > 0) logger.info({ rotated }, "re-encrypted stored API keys under the current ODS_SECRET_KEY");
   const models = new ModelService({
-    secretKey: config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET,
+    secretKey: secretKeys,
     upstreamTimeoutMs: config.ODS_MODEL_UPSTREAM_TIMEOUT_MS,
     checkTimeoutMs: config.ODS_MODEL_CHECK_TIMEOUT_MS,
   });

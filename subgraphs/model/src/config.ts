@@ -6,6 +6,11 @@ export const modelEnv = {
   ...auditEnv,
   /** Encrypts model API keys at rest; falls back to ODS_INTERNAL_SECRET when unset. */
   ODS_SECRET_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Keys that encrypted stored secrets before ODS_SECRET_KEY (comma-separated): they still decrypt, and every
+   * stored secret is re-encrypted under ODS_SECRET_KEY at start, after which they can be removed.
+   */
+  ODS_SECRET_KEY_PREVIOUS: z.string().optional(),
   /** Pause between the built-in model's streamed words, in milliseconds (default 25). */
   ODS_BUILTIN_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(25),
   /** Deadline of an upstream model call, and the longest silence allowed inside a stream (default 120 s). */

@@ -7,6 +7,7 @@ import {
   type Logger,
   type ObjectStore,
   type ObjectStoreConfig,
+  secretKeyring,
 } from "@ods/kit";
 import type { DatasetConfig } from "../config.js";
 import { AskService } from "./ask/ask-service.js";
@@ -30,7 +31,12 @@ export interface DatasetServices {
 /** Builds the services from the configuration: the embedded object store and the upload signer. */
 export function createDatasetServices(
   config: Pick<DatasetConfig, "ODS_DATA_DIR" | "ODS_DATABASE_URL" | "ODS_INTERNAL_SECRET" | "ODS_MAX_UPLOAD_BYTES"> &
-    Partial<Pick<DatasetConfig, "ODS_SECRET_KEY" | "ODS_MODEL_URL" | "ODS_TEXT_TO_SQL_MODEL" | "ODS_IDENTITY_URL">> &
+    Partial<
+      Pick<
+        DatasetConfig,
+        "ODS_SECRET_KEY" | "ODS_SECRET_KEY_PREVIOUS" | "ODS_MODEL_URL" | "ODS_TEXT_TO_SQL_MODEL" | "ODS_IDENTITY_URL"
+      >
+    > &
     Partial<ObjectStoreConfig>,
   logger?: Logger,
 ): DatasetServices {
@@ -41,7 +47,7 @@ export function createDatasetServices(
     ...config,
   } as ObjectStoreConfig);
   const dataSources = new DataSourceService({
-    secretKey: config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET,
+    secretKey: secretKeyring(config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET, config.ODS_SECRET_KEY_PREVIOUS),
     dataDir: config.ODS_DATA_DIR,
   });
   const datasets = new DatasetService(store, dialectOf(config.ODS_DATABASE_URL), {

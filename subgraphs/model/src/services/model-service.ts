@@ -9,6 +9,7 @@ import {
   badInput,
   conflict,
   decryptSecret,
+  type SecretKeys,
   encryptSecret,
   forbidden,
   notFound,
@@ -202,7 +203,7 @@ export class ModelService {
   constructor(
     private readonly options: {
       /** Key that encrypts upstream API keys at rest. */
-      secretKey: string;
+      secretKey: SecretKeys;
       /** Deadline of an upstream call (ms). */
       upstreamTimeoutMs: number;
       /** Deadline of a health check (ms). */

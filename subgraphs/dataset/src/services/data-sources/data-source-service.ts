@@ -3,6 +3,7 @@ import {
   badInput,
   conflict,
   decryptSecret,
+  type SecretKeys,
   encryptSecret,
   forbidden,
   notFound,
@@ -40,7 +41,7 @@ export interface ListDataSourcesArgs {
 
 export interface DataSourceServiceOptions {
   /** Encrypts connections at rest (ODS_SECRET_KEY, else ODS_INTERNAL_SECRET). */
-  secretKey: string;
+  secretKey: SecretKeys;
   /** The platform's data folder, whose files may not be registered as SQLite sources. */
   dataDir: string;
   logger?: Logger;
