@@ -29,7 +29,8 @@ async function events(filter: Record<string, unknown>) {
 
 beforeAll(async () => {
   sourceDir = await mkdtemp(join(tmpdir(), "ods-audit-source-"));
-  platform = await bootPlatform();
+  // Every log line, requests included, so the secret scan below reads what an operator's logs would hold.
+  platform = await bootPlatform({ ODS_LOG_LEVEL: "debug" });
   token = await login(platform);
   adminId = (await gqlOk(platform, "{ me { id } }", {}, token)).me.id;
 });
@@ -139,6 +140,14 @@ describe("audit log", () => {
     expect(all.split("\r\n").length).toBeGreaterThan(5);
     for (const secret of [WRONG_PASSWORD, DB_PASSWORD, ADMIN.password, "viewer-password", token]) {
       expect(all).not.toContain(secret);
+    }
+  });
+
+  it("writes no password, key or token into any process's log", () => {
+    const logs = platform.logs.join("\n");
+    expect(logs).toContain("[identity]"); // every process logged (debug level)
+    for (const secret of [WRONG_PASSWORD, DB_PASSWORD, ADMIN.password, "viewer-password", token]) {
+      expect(logs).not.toContain(secret);
     }
   });
 });
