@@ -62,7 +62,11 @@ export async function startPlatform(options = {}) {
   }
   const children = [];
   const spawnProcess = (name, script) => {
-    const child = spawn(process.execPath, ["--enable-source-maps", script], {
+    // ODS_PROFILE=conversation,gateway writes a V8 CPU profile of those processes into ODS_PROFILE_DIR on exit.
+    const profile = (process.env.ODS_PROFILE ?? "").split(",").includes(name)
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.ODS_PROFILE_DIR || "profiles"}`]
+      : [];
+    const child = spawn(process.execPath, [...profile, "--enable-source-maps", script], {
       env: { ...shared },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
