@@ -176,15 +176,15 @@ describe("routing over several endpoints", () => {
     expect(failing!.state.hits).toBe(3);
     expect((await breakers(model.id))[failing!.url]).toBe("OPEN");
 
-    await new Promise((r) => setTimeout(r, 350));
-    expect((await breakers(model.id))[failing!.url]).toBe("HALF_OPEN");
+    // After the cool-down (300 ms here) it lets one probe through; polled, so a slow machine cannot race it.
+    await expect.poll(async () => (await breakers(model.id))[failing!.url], { interval: 50 }).toBe("HALF_OPEN");
     // The probe fails: open again without a fourth consecutive failure being needed.
     await ask("failover");
     expect(failing!.state.hits).toBe(4);
     expect((await breakers(model.id))[failing!.url]).toBe("OPEN");
 
     failing!.state.behaviour = "ok";
-    await new Promise((r) => setTimeout(r, 350));
+    await expect.poll(async () => (await breakers(model.id))[failing!.url], { interval: 50 }).toBe("HALF_OPEN");
     await ask("failover");
     expect(failing!.state.hits).toBe(5);
     expect((await breakers(model.id))[failing!.url]).toBe("CLOSED");
