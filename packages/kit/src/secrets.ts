@@ -93,10 +93,10 @@ function deriveKey(secret: string): Buffer {
  *
  * @returns how many rows were rewritten
  */
-export async function reencryptColumn(
+export async function reencryptColumn<T extends object>(
   em: EntityManager,
-  entity: EntityName<object>,
-  field: string,
+  entity: EntityName<T>,
+  field: keyof T & string,
   keys: SecretKeys,
 ): Promise<number> {
   if (keyring(keys).length < 2) return 0; // only one key: nothing can be under another one (v1 values aside)
