@@ -13,3 +13,4 @@ export * from "./s3-object-store.js";
 export * from "./secrets.js";
 export * from "./subgraph.js";
 export * from "./upload-token.js";
+export * from "./dataset-reader.js";

@@ -1,5 +1,6 @@
 import type { MikroORM } from "@mikro-orm/core";
 import {
+  DatasetReader,
   createModelClient,
   createObjectStore,
   createPubSub,
@@ -9,7 +10,6 @@ import {
 } from "@ods/kit";
 import type { ConversationConfig } from "./config.js";
 import { createChatContext } from "./knowledge/chat-context.js";
-import { DatasetReader } from "./knowledge/dataset-reader.js";
 import { Embedder } from "./knowledge/embedder.js";
 import { IngestionService } from "./knowledge/ingestion-service.js";
 import { KnowledgeService } from "./knowledge/knowledge-service.js";

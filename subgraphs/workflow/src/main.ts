@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import {
+  DatasetReader,
   closeOnSignals,
   ConfigError,
   createAuditClient,
@@ -12,7 +13,6 @@ import {
 import { loadWorkflowConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
 import { entities, schemaOptions } from "./schema.js";
-import { DatasetReader } from "./services/dataset-reader.js";
 import { createWorkflowServices } from "./services/index.js";
 
 async function main() {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MikroORM } from "@mikro-orm/core";
 import {
+  DatasetReader,
   createLogger,
   createModelClient,
   createPubSub,
@@ -19,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Execution, Workflow } from "../src/entities/index.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
-import { DatasetReader } from "../src/services/dataset-reader.js";
 import { ExecutionEngine } from "../src/services/engine.js";
 import { createWorkflowServices, type WorkflowServices } from "../src/services/index.js";
 import { startFakeDatasetServer, type FakeDatasetServer } from "./dataset-server.js";

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  DatasetReader,
   createLogger,
   createModelClient,
   createPubSub,
@@ -21,7 +22,6 @@ import WebSocket from "ws";
 import { Execution, ExecutionStatus, NodeRun, NodeRunStatus, Workflow } from "../src/entities/index.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
-import { DatasetReader } from "../src/services/dataset-reader.js";
 import { ExecutionEngine } from "../src/services/engine.js";
 import { executionStream } from "../src/services/events.js";
 import { createWorkflowServices, type WorkflowServices } from "../src/services/index.js";

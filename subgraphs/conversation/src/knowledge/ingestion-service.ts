@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { raw, type EntityManager, type MikroORM } from "@mikro-orm/core";
 import {
+  type DatasetReader,
   AppError,
   badInput,
   upstreamUnavailable,
@@ -10,7 +11,6 @@ import {
   type PubSub,
 } from "@ods/kit";
 import { DocumentSource, DocumentStatus, KnowledgeBase, KnowledgeChunk, KnowledgeDocument } from "../entities/index.js";
-import type { DatasetReader } from "./dataset-reader.js";
 import type { Embedder } from "./embedder.js";
 import { collectionName, documentChannel, knowledgeBaseChannel, type DocumentStatusEvent } from "./events.js";
 import { chunkText, type ChunkSettings, type TextChunk } from "./text/chunk.js";
@@ -216,7 +216,7 @@ export class IngestionService {
       chunks = [];
       const template = doc.rowTemplate ?? null;
       let row = 0;
-      for await (const record of this.options.datasets.rows(doc.datasetId!, caller, signal)) {
+      for await (const record of this.options.datasets.rows(doc.datasetId!, caller, { signal })) {
         const text = cleanText(renderTemplate(template ?? defaultRowTemplate(Object.keys(record)), record));
         // Rows are documents of their own: chunked one by one, positions continuing across rows.
         for (const piece of chunkText(text, settings)) {

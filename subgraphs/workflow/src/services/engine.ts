@@ -1,5 +1,14 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { AppError, ErrorCode, serviceCaller, type Caller, type Logger, type PubSub } from "@ods/kit";
+import {
+  type DatasetReader,
+  type DatasetRow,
+  AppError,
+  ErrorCode,
+  serviceCaller,
+  type Caller,
+  type Logger,
+  type PubSub,
+} from "@ods/kit";
 import OpenAI from "openai";
 import {
   ACTIVE_STATUSES,
@@ -10,7 +19,6 @@ import {
   type WorkflowNode,
 } from "../entities/index.js";
 import { toCsv } from "./csv.js";
-import type { DatasetReader, DatasetRow } from "./dataset-reader.js";
 import { CANCEL_CHANNEL, ExecutionEventType, executionStream, type ExecutionEventData } from "./events.js";
 import { topologicalOrder, type WorkflowGraph } from "./graph.js";
 import { datasetConfig, inputConfig, llmConfig, outputConfig } from "./node-types.js";

@@ -1,4 +1,5 @@
-import { AppError, ErrorCode, signInternalToken, upstreamUnavailable, type Caller } from "@ods/kit";
+import { signInternalToken, type Caller } from "./auth.js";
+import { AppError, ErrorCode, upstreamUnavailable } from "./errors.js";
 
 /** One row as the dataset subgraph sends it: column name → value. */
 export type DatasetRow = Record<string, unknown>;
@@ -12,8 +13,9 @@ export interface ReadRowsOptions {
 
 /**
  * Reads a dataset's rows from the dataset subgraph's `GET /api/datasets/<id>/rows[?version=n]` (NDJSON), acting
- * for a caller: the dataset subgraph checks that the caller may read the dataset, so a workflow never reads a
- * dataset its runner cannot see.
+ * for a caller: the dataset subgraph checks that the caller may read the dataset, so a workflow or a knowledge base
+ * never reads a dataset its user cannot see. Subgraphs read datasets only through this route, never the dataset
+ * subgraph's tables.
  *
  * @remarks Rows are yielded as they arrive. A consumer that stops early (`break`, `return`) closes the response
  * at once, so taking the first hundred rows of a 10 GB dataset costs a hundred rows plus what was in flight, not
