@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
-import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER } from "@ods/kit";
+import { CLIENT_AGENT_HEADER, CLIENT_IP_HEADER, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER } from "@ods/kit";
 import type { GatewayContext } from "./context.js";
 
 /**
@@ -16,5 +16,8 @@ export class InternalDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!("internalToken" in context) || !context.internalToken) return;
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, context.internalToken);
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // For the login lockout and the audit log; subgraphs trust these only beside a valid internal token.
+    if (context.client?.ip) request.http?.headers.set(CLIENT_IP_HEADER, context.client.ip);
+    if (context.client?.userAgent) request.http?.headers.set(CLIENT_AGENT_HEADER, context.client.userAgent);
   }
 }

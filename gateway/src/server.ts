@@ -297,6 +297,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
           requestId: scope.requestId,
           caller,
           internalToken: await internalTokens.for(caller),
+          client: { ip: req.ip, userAgent: req.get("user-agent")?.slice(0, 300) },
         };
       },
     }),

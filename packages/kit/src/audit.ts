@@ -129,6 +129,7 @@ export function toAuditEvent(input: AuditInput): AuditEvent {
     category: input.category ?? CATEGORY_BY_PREFIX[input.action.split(".")[0]!] ?? "security",
     outcome: input.outcome ?? "success",
     requestId: input.requestId ?? requestScope.getStore()?.requestId,
+    ip: input.ip ?? requestScope.getStore()?.client?.ip,
     details: sanitizeAuditDetails(input.details),
     at: input.at ?? new Date(),
   };

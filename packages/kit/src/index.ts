@@ -14,3 +14,5 @@ export * from "./secrets.js";
 export * from "./subgraph.js";
 export * from "./upload-token.js";
 export * from "./dataset-reader.js";
+export * from "./sharing/index.js";
+export * from "./user-directory.js";

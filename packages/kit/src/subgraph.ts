@@ -17,7 +17,7 @@ import { WebSocketServer } from "ws";
 import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, verifyInternalToken, type Caller, type Role } from "./auth.js";
 import { forbidden, maskError, unauthenticated } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { requestIdFrom, requestScope } from "./request-context.js";
+import { clientFrom, requestIdFrom, requestScope, type ClientInfo } from "./request-context.js";
 
 // Apollo's packages report telemetry unless told not to (STACK.md, pitfall 5); we phone home nowhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
@@ -26,6 +26,8 @@ process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
 export interface SubgraphContext<S = unknown> {
   requestId: string;
   caller: Caller;
+  /** The client's address and user agent as the gateway forwarded them (empty on graphql-ws). */
+  client: ClientInfo;
   em: EntityManager;
   logger: Logger;
   services: S;
@@ -194,6 +196,8 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
           options.internalSecret,
           headerValue(req.headers[INTERNAL_TOKEN_HEADER]),
         );
+        const scope = requestScope.getStore();
+        if (scope) scope.client = clientFrom(req.headers);
         next();
       } catch (err) {
         res
@@ -209,6 +213,7 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
           requestId: scope.requestId,
           logger: scope.logger,
           caller: res.locals.caller as Caller,
+          client: scope.client ?? {},
           em: orm.em.fork(),
           services: options.services,
         };
@@ -236,6 +241,7 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
         requestId: ctx.extra.requestId!,
         logger: logger.child({ requestId: ctx.extra.requestId }),
         caller: ctx.extra.caller!,
+        client: {},
         em: orm.em.fork(),
         services: options.services,
       }),

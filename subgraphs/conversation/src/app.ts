@@ -4,11 +4,17 @@ import {
   createModelClient,
   createObjectStore,
   createPubSub,
+  noAudit,
+  SharingService,
   startSubgraph,
+  staticUserDirectory,
+  type AuditSink,
   type Logger,
   type RunningSubgraph,
+  type UserDirectory,
 } from "@ods/kit";
 import type { ConversationConfig } from "./config.js";
+import { ResourceShare } from "./entities/index.js";
 import { createChatContext } from "./knowledge/chat-context.js";
 import { Embedder } from "./knowledge/embedder.js";
 import { IngestionService } from "./knowledge/ingestion-service.js";
@@ -26,6 +32,15 @@ export interface ConversationSubgraph extends RunningSubgraph {
   vectors: VectorStore;
 }
 
+/** What {@link startConversationSubgraph} takes beyond the config: timing for tests, and outside services. */
+export type ConversationOptions = Partial<Pick<GenerationOptions, "flushMs" | "staleAfterMs" | "augment">> & {
+  ingestLeaseMs?: number;
+  /** Finds the people knowledge bases are shared with (the identity subgraph); nobody without it. */
+  directory?: UserDirectory;
+  /** Where sharing changes are recorded (the identity subgraph's audit log); nowhere without it. */
+  audit?: AuditSink;
+};
+
 /**
  * Wires the conversation subgraph on an open database: pub/sub, the model client, the services (generation
  * listens for stop requests and recovers interrupted replies before the port opens), and the server.
@@ -34,9 +49,9 @@ export async function startConversationSubgraph(
   config: ConversationConfig,
   orm: MikroORM,
   logger: Logger,
-  tuning: Partial<Pick<GenerationOptions, "flushMs" | "staleAfterMs" | "augment">> & { ingestLeaseMs?: number } = {},
+  options: ConversationOptions = {},
 ): Promise<ConversationSubgraph> {
-  const { ingestLeaseMs, ...generationTuning } = tuning;
+  const { ingestLeaseMs, directory, audit, ...generationTuning } = options;
   const pubsub = createPubSub(config.ODS_REDIS_URL);
   const modelUrl = config.ODS_MODEL_URL.replace(/\/+$/, "");
   const modelClient = createModelClient({ modelUrl, internalSecret: config.ODS_INTERNAL_SECRET });
@@ -62,11 +77,16 @@ export async function startConversationSubgraph(
     ...(ingestLeaseMs ? { leaseMs: ingestLeaseMs } : {}),
   });
   const retrieval = new RetrievalService({ orm, vectors, embedder, modelClient, logger });
+  const sharing = new SharingService(ResourceShare, {
+    directory: directory ?? staticUserDirectory(),
+    audit: audit ?? noAudit,
+  });
   const knowledge = new KnowledgeService({
     store,
     vectors,
     embedder,
     ingestion,
+    sharing,
     defaultEmbeddingModel: config.ODS_DEFAULT_EMBEDDING_MODEL,
     logger,
   });
@@ -81,7 +101,7 @@ export async function startConversationSubgraph(
     idleTimeoutMs: config.ODS_MODEL_IDLE_TIMEOUT_MS,
     heartbeatMs: config.ODS_STREAM_HEARTBEAT_MS,
     sharedReplicas: Boolean(config.ODS_REDIS_URL),
-    augment: createChatContext({ orm, retrieval, logger }),
+    augment: createChatContext({ orm, retrieval, knowledge, logger }),
     ...generationTuning,
   });
   const conversations = new ConversationService(generation, pubsub, config.ODS_DEFAULT_CHAT_MODEL);

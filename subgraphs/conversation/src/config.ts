@@ -1,8 +1,10 @@
-import { ConfigError, loadConfig, port } from "@ods/kit";
+import { auditEnv, ConfigError, loadConfig, port } from "@ods/kit";
 import { z } from "zod";
 
 export const conversationEnv = {
   ODS_CONVERSATION_PORT: port(4004),
+  // The identity subgraph: whom knowledge bases are shared with, and where sharing changes are recorded.
+  ...auditEnv,
   /** Base URL of the model subgraph, whose OpenAI-compatible `/v1` API every generation goes through. */
   ODS_MODEL_URL: z.url().default("http://127.0.0.1:4003"),
   /** Base URL of the dataset subgraph, from which knowledge bases read a dataset's rows. */

@@ -4,7 +4,7 @@ import type { ConversationServices } from "./services/index.js";
 
 type Ctx = SubgraphContext<ConversationServices>;
 
-/** `KnowledgeBase` references from other subgraphs; someone else's resolves to null. */
+/** `KnowledgeBase` references from other subgraphs; one the caller may not see resolves to null. */
 export async function resolveKnowledgeBaseReference(
   ref: { id: string },
   { em, caller, services }: Ctx,
@@ -12,7 +12,7 @@ export async function resolveKnowledgeBaseReference(
   return services.knowledge.find(em, caller, ref.id);
 }
 
-/** `Document` references; someone else's resolves to null. */
+/** `Document` references; one whose knowledge base the caller may not see resolves to null. */
 export async function resolveDocumentReference(
   ref: { id: string },
   { em, caller, services }: Ctx,
@@ -20,10 +20,11 @@ export async function resolveDocumentReference(
   return services.knowledge.findDocument(em, caller, ref.id);
 }
 
-/** `KnowledgeChunk` references; someone else's resolves to null. */
-export async function resolveKnowledgeChunkReference(ref: { id: string }, { em, caller }: Ctx) {
+/** `KnowledgeChunk` references; one whose knowledge base the caller may not see resolves to null. */
+export async function resolveKnowledgeChunkReference(ref: { id: string }, { em, caller, services }: Ctx) {
   if (!caller.userId) return null;
-  return em.findOne(KnowledgeChunk, { id: ref.id, document: { knowledgeBase: { ownerId: caller.userId } } });
+  const knowledgeBase = await services.knowledge.reachableWhere(em, caller);
+  return em.findOne(KnowledgeChunk, { id: ref.id, document: { knowledgeBase } });
 }
 
 /** `Dataset` is the dataset subgraph's; here it only carries the lineage field, so any id resolves. */

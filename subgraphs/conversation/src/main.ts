@@ -1,5 +1,12 @@
 import "reflect-metadata";
-import { closeOnSignals, createLogger, openDatabase, ConfigError } from "@ods/kit";
+import {
+  closeOnSignals,
+  ConfigError,
+  createAuditClient,
+  createLogger,
+  createUserDirectory,
+  openDatabase,
+} from "@ods/kit";
 import { startConversationSubgraph } from "./app.js";
 import { loadConversationConfig } from "./config.js";
 import { migrations } from "./migrations/index.js";
@@ -15,8 +22,20 @@ async function main() {
     entities,
     migrations,
   });
-  const subgraph = await startConversationSubgraph(config, orm, logger);
-  closeOnSignals(() => subgraph.close(), logger);
+  const identity = {
+    identityUrl: config.ODS_IDENTITY_URL,
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    service: "conversation",
+  };
+  const audit = createAuditClient({ ...identity, logger });
+  const subgraph = await startConversationSubgraph(config, orm, logger, {
+    directory: createUserDirectory(identity),
+    audit,
+  });
+  closeOnSignals(async () => {
+    await subgraph.close();
+    await audit.close();
+  }, logger);
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createLogger, INTERNAL_TOKEN_HEADER, openDatabase, signInternalToken, type Caller } from "@ods/kit";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { startConversationSubgraph, type ConversationSubgraph } from "../src/app.js";
+import { startConversationSubgraph, type ConversationOptions, type ConversationSubgraph } from "../src/app.js";
 import { loadConversationConfig } from "../src/config.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities } from "../src/schema.js";
@@ -25,7 +25,8 @@ export async function startInstance(options: {
   redisUrl?: string;
   databaseUrl?: string;
   env?: Record<string, string>;
-  tuning?: Parameters<typeof startConversationSubgraph>[3];
+  /** Timing, and outside services such as the user directory knowledge bases are shared through. */
+  tuning?: ConversationOptions;
 }): Promise<ConversationSubgraph & { orm: MikroORM }> {
   const config = loadConversationConfig({
     ODS_INTERNAL_SECRET: SECRET,

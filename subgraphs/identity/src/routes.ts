@@ -141,6 +141,17 @@ export function mountRoutes(
       res.json(sessionJson(tokens));
     }),
   );
+  // Other subgraphs name people by id or email when sharing a resource: which of them exist (and are enabled).
+  internal.post(
+    "/users/lookup",
+    handle(async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const list = (v: unknown) =>
+        Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x.length <= 320).slice(0, 100) : [];
+      const users = await services.users.lookup(deps.orm.em.fork(), { ids: list(body.ids), emails: list(body.emails) });
+      res.json({ users: users.map((u) => ({ id: u.id, email: u.email, name: u.name, disabled: u.disabled })) });
+    }),
+  );
   internal.get(
     "/revocations",
     handle(async (_req, res) => {

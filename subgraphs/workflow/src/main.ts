@@ -4,6 +4,7 @@ import {
   closeOnSignals,
   ConfigError,
   createAuditClient,
+  createUserDirectory,
   createLogger,
   createModelClient,
   createPubSub,
@@ -43,6 +44,11 @@ async function main() {
     modelClient: createModelClient({ modelUrl: config.ODS_MODEL_URL, internalSecret: config.ODS_INTERNAL_SECRET }),
     datasets: new DatasetReader(config.ODS_DATASET_URL, config.ODS_INTERNAL_SECRET),
     audit,
+    directory: createUserDirectory({
+      identityUrl: config.ODS_IDENTITY_URL,
+      internalSecret: config.ODS_INTERNAL_SECRET,
+      service: "workflow",
+    }),
   });
   const subgraph = await startSubgraph({
     ...schemaOptions,

@@ -1,14 +1,15 @@
 import type { SubgraphContext } from "@ods/kit";
 import { Execution, Workflow } from "./entities/index.js";
+import { withWorkflow } from "./services/execution-service.js";
 import type { WorkflowServices } from "./services/index.js";
 
-/** Resolves `Workflow` references from other subgraphs; someone else's workflow resolves to null. */
+/** Resolves `Workflow` references from other subgraphs; one the caller may not see resolves to null. */
 export async function resolveWorkflowReference(
   ref: { id: string },
-  { em, caller }: SubgraphContext<WorkflowServices>,
+  { em, caller, services }: SubgraphContext<WorkflowServices>,
 ): Promise<Workflow | null> {
   if (!caller.userId) return null;
-  return em.findOne(Workflow, { id: ref.id, ownerId: caller.userId });
+  return em.findOne(Workflow, { id: ref.id, ...((await services.workflows.reachableWhere(em, caller)) as object) });
 }
 
 /** `Dataset` is the dataset subgraph's; here it only carries the lineage field, so any id resolves. */
@@ -16,11 +17,11 @@ export function resolveDatasetReference(ref: { id: string }): { id: string } {
   return { id: ref.id };
 }
 
-/** Resolves `Execution` references from other subgraphs; someone else's execution resolves to null. */
+/** Resolves `Execution` references from other subgraphs; one the caller may not see resolves to null. */
 export async function resolveExecutionReference(
   ref: { id: string },
-  { em, caller }: SubgraphContext<WorkflowServices>,
+  { em, caller, services }: SubgraphContext<WorkflowServices>,
 ): Promise<Execution | null> {
   if (!caller.userId) return null;
-  return em.findOne(Execution, { id: ref.id, workflow: { ownerId: caller.userId } });
+  return em.findOne(Execution, withWorkflow({ id: ref.id }, await services.workflows.reachableWhere(em, caller)));
 }

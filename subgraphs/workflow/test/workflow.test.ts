@@ -10,6 +10,7 @@ import {
   INTERNAL_TOKEN_HEADER,
   openDatabase,
   signInternalToken,
+  staticUserDirectory,
   startSubgraph,
   type Caller,
   type PubSub,
@@ -30,6 +31,17 @@ import { startFakeModelServer, type FakeModelServer } from "./model-server.js";
 const SECRET = "workflow-test-secret-0123456789abcdef";
 const alice: Caller = { userId: "00000000-0000-4000-8000-00000000a11c", roles: ["editor"] };
 const bob: Caller = { userId: "00000000-0000-4000-8000-000000000b0b", roles: ["editor"] };
+// Sharing: carol owns, dave and erin are shared with, admin is an admin who owns nothing.
+const carol: Caller = { userId: "00000000-0000-4000-8000-0000000ca201", roles: ["editor"] };
+const dave: Caller = { userId: "00000000-0000-4000-8000-0000000da7e0", roles: ["editor"] };
+const erin: Caller = { userId: "00000000-0000-4000-8000-0000000e2140", roles: ["viewer"] };
+const admin: Caller = { userId: "00000000-0000-4000-8000-0000000ad310", roles: ["admin"] };
+const directory = staticUserDirectory([
+  { id: carol.userId!, email: "carol@example.com", name: "Carol", disabled: false },
+  { id: dave.userId!, email: "dave@example.com", name: "Dave", disabled: false },
+  { id: erin.userId!, email: "erin@example.com", name: "Erin", disabled: false },
+  { id: "00000000-0000-4000-8000-0000000f0000", email: "gone@example.com", name: "Gone", disabled: true },
+]);
 /** These tests run no dataset node (test/dataset-node.test.ts does), so the reader points at a closed port. */
 const noDatasets = new DatasetReader("http://127.0.0.1:9", SECRET);
 
@@ -177,6 +189,7 @@ beforeAll(async () => {
     modelIdleTimeoutMs: 400,
     modelClient: createModelClient({ modelUrl: model.url, internalSecret: SECRET }),
     datasets: noDatasets,
+    directory,
   });
   subgraph = await startSubgraph({
     ...schemaOptions,
@@ -624,5 +637,118 @@ describe("workflow subgraph", () => {
       ["out", "SKIPPED"],
     ]);
     await expect.poll(() => model.aborted).toBeGreaterThan(abortedBefore);
+  });
+});
+
+describe("sharing a workflow", () => {
+  const SHARE = `mutation($id: ID!, $input: ShareInput!) {
+    shareWorkflow(id: $id, input: $input) { id principalType userId email role permission }
+  }`;
+  const UNSHARE = `mutation($id: ID!, $shareId: ID!) { unshareWorkflow(id: $id, shareId: $shareId) }`;
+  const VIEW = `query($id: ID!) { workflow(id: $id) { id access shares { id email role permission } } }`;
+  const UPDATE = `mutation($id: ID!) { updateWorkflow(id: $id, input: { name: "Renamed" }) { id name } }`;
+  const code = (result: GqlResult<unknown>) => result.errors?.[0]?.extensions?.code;
+
+  it("lets a viewer open and run it, an editor also change it, and only the owner delete or share it", async () => {
+    const workflowId = await createWorkflow(carol, "Team report", llmGraph("{{input.question}}"));
+    expect(code(await gql(dave, VIEW, { id: workflowId }))).toBe("NOT_FOUND");
+
+    const shared = await ok<{ shareWorkflow: { id: string; userId: string; email: string; permission: string } }>(
+      carol,
+      SHARE,
+      { id: workflowId, input: { email: "Dave@Example.com", permission: "VIEWER" } },
+    );
+    expect(shared.shareWorkflow).toMatchObject({
+      userId: dave.userId,
+      email: "dave@example.com",
+      permission: "VIEWER",
+    });
+
+    // The viewer sees it (without its shares), lists it, runs it and follows the run; may not change it.
+    const seen = await ok<{ workflow: { access: string; shares: unknown[] } }>(dave, VIEW, { id: workflowId });
+    expect(seen.workflow).toMatchObject({ access: "VIEWER", shares: [] });
+    const listed = await ok<{ workflows: { edges: { node: { id: string } }[] } }>(
+      dave,
+      `query { workflows { edges { node { id } } } }`,
+    );
+    expect(listed.workflows.edges.map((e) => e.node.id)).toContain(workflowId);
+    const executionId = await run(dave, workflowId, { question: "shared?" });
+    const events = await follow(dave, executionId);
+    expect(events.at(-1)!.execution.status).toBe("SUCCEEDED");
+    expect(code(await gql(dave, UPDATE, { id: workflowId }))).toBe("FORBIDDEN");
+    expect(code(await gql(dave, `mutation($id: ID!) { deleteWorkflow(id: $id) }`, { id: workflowId }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(code(await gql(dave, SHARE, { id: workflowId, input: { role: "viewer", permission: "VIEWER" } }))).toBe(
+      "FORBIDDEN",
+    );
+
+    // Sharing again with the same person changes the permission; the editor may now change the graph.
+    const again = await ok<{ shareWorkflow: { id: string; permission: string } }>(carol, SHARE, {
+      id: workflowId,
+      input: { userId: dave.userId, permission: "EDITOR" },
+    });
+    expect(again.shareWorkflow).toMatchObject({ id: shared.shareWorkflow.id, permission: "EDITOR" });
+    expect((await ok<{ updateWorkflow: { name: string } }>(dave, UPDATE, { id: workflowId })).updateWorkflow.name).toBe(
+      "Renamed",
+    );
+    expect(code(await gql(dave, `mutation($id: ID!) { deleteWorkflow(id: $id) }`, { id: workflowId }))).toBe(
+      "FORBIDDEN",
+    );
+
+    // The owner sees every share; the admin reaches it by id without owning it.
+    const owner = await ok<{ workflow: { access: string; shares: { email: string; permission: string }[] } }>(
+      carol,
+      VIEW,
+      { id: workflowId },
+    );
+    expect(owner.workflow.access).toBe("OWNER");
+    expect(owner.workflow.shares).toEqual([
+      expect.objectContaining({ email: "dave@example.com", permission: "EDITOR" }),
+    ]);
+    expect((await ok<{ workflow: { access: string } }>(admin, VIEW, { id: workflowId })).workflow.access).toBe("ADMIN");
+
+    // Unsharing ends access at once: NOT_FOUND again, for the workflow and its runs.
+    expect(
+      (await ok<{ unshareWorkflow: boolean }>(carol, UNSHARE, { id: workflowId, shareId: again.shareWorkflow.id }))
+        .unshareWorkflow,
+    ).toBe(true);
+    expect(code(await gql(dave, VIEW, { id: workflowId }))).toBe("NOT_FOUND");
+    expect(code(await gql(dave, `query($id: ID!) { execution(id: $id) { id } }`, { id: executionId }))).toBe(
+      "NOT_FOUND",
+    );
+  });
+
+  it("shares with everyone who has a role", async () => {
+    const workflowId = await createWorkflow(carol, "For viewers", llmGraph("{{input.question}}"));
+    expect(code(await gql(erin, VIEW, { id: workflowId }))).toBe("NOT_FOUND");
+    const share = await ok<{ shareWorkflow: { id: string; principalType: string; role: string } }>(carol, SHARE, {
+      id: workflowId,
+      input: { role: "viewer", permission: "VIEWER" },
+    });
+    expect(share.shareWorkflow).toMatchObject({ principalType: "ROLE", role: "viewer" });
+    expect((await ok<{ workflow: { access: string } }>(erin, VIEW, { id: workflowId })).workflow.access).toBe("VIEWER");
+    // dave has the editor role, not viewer: still nothing.
+    expect(code(await gql(dave, VIEW, { id: workflowId }))).toBe("NOT_FOUND");
+  });
+
+  it("refuses bad shares with BAD_USER_INPUT and stores none of them", async () => {
+    const workflowId = await createWorkflow(carol, "Careful", llmGraph("{{input.question}}"));
+    for (const input of [
+      { email: "nobody@example.com", permission: "VIEWER" },
+      { email: "gone@example.com", permission: "VIEWER" },
+      { userId: carol.userId, permission: "EDITOR" },
+      { role: "superuser", permission: "VIEWER" },
+      { email: "dave@example.com", role: "viewer", permission: "VIEWER" },
+      { permission: "VIEWER" },
+    ]) {
+      expect(code(await gql(carol, SHARE, { id: workflowId, input })), JSON.stringify(input)).toBe("BAD_USER_INPUT");
+    }
+    const owner = await ok<{ workflow: { shares: unknown[] } }>(carol, VIEW, { id: workflowId });
+    expect(owner.workflow.shares).toEqual([]);
+    // A stranger cannot even learn that the workflow exists by sharing it.
+    expect(code(await gql(bob, SHARE, { id: workflowId, input: { role: "editor", permission: "EDITOR" } }))).toBe(
+      "NOT_FOUND",
+    );
   });
 });

@@ -2,6 +2,7 @@ import type { MikroORM } from "@mikro-orm/core";
 import type { Caller, Logger } from "@ods/kit";
 import type { CitationData } from "../entities/citation.js";
 import { KnowledgeBase } from "../entities/index.js";
+import type { KnowledgeService } from "./knowledge-service.js";
 import type { RetrievalRequest, RetrievalService, RetrievedChunkData } from "./retrieval-service.js";
 
 /** What a conversation asks of retrieval: its knowledge bases and settings that override theirs. */
@@ -18,11 +19,18 @@ const MAX_CONTEXT_CHARS = 12_000;
  * Builds the retrieval step of a chat reply: searches the conversation's knowledge bases with the question, and
  * returns numbered sources for the prompt and the citations stored with the message and streamed to the client.
  *
- * @remarks Knowledge bases that were deleted (or are no longer the caller's) are skipped with a warning rather
- * than failing the reply: the conversation still answers, without them. Parent-child chunks hand the model their
- * parent passage; the citation's snippet is the recalled chunk itself, which is what matched.
+ * @remarks A conversation may use the knowledge bases its sender may see: their own, those shared with them
+ * (as viewer or editor), and for admins any. Ones that were deleted (or are no longer shared with the sender) are
+ * skipped with a warning rather than failing the reply: the conversation still answers, without them.
+ * Parent-child chunks hand the model their parent passage; the citation's snippet is the recalled chunk itself,
+ * which is what matched.
  */
-export function createChatContext(deps: { orm: MikroORM; retrieval: RetrievalService; logger: Logger }) {
+export function createChatContext(deps: {
+  orm: MikroORM;
+  retrieval: RetrievalService;
+  knowledge: KnowledgeService;
+  logger: Logger;
+}) {
   return async (input: {
     conversation: ConversationKnowledge;
     question: string;
@@ -32,7 +40,8 @@ export function createChatContext(deps: { orm: MikroORM; retrieval: RetrievalSer
     const ids = input.conversation.knowledgeBaseIds ?? [];
     if (ids.length === 0 || !input.caller.userId || !input.question.trim()) return null;
     const em = deps.orm.em.fork();
-    const kbs = await em.find(KnowledgeBase, { id: { $in: ids }, ownerId: input.caller.userId });
+    const reachable = await deps.knowledge.reachableWhere(em, input.caller);
+    const kbs = await em.find(KnowledgeBase, { id: { $in: ids }, ...(reachable as object) });
     if (kbs.length < ids.length) {
       deps.logger.warn({ missing: ids.filter((id) => !kbs.some((kb) => kb.id === id)) }, "knowledge bases gone");
     }

@@ -1,4 +1,4 @@
-import type { EntityManager } from "@mikro-orm/core";
+import type { EntityManager, FilterQuery } from "@mikro-orm/core";
 import {
   AppError,
   assertObjectKey,
@@ -8,11 +8,14 @@ import {
   pageWindow,
   parseInput,
   requireUser,
+  ResourceAccess,
   toPage,
   type Caller,
   type Logger,
   type ObjectStore,
   type Page,
+  type SharingService,
+  type shareInput,
 } from "@ods/kit";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -22,6 +25,7 @@ import {
   KnowledgeBase,
   KnowledgeChunk,
   KnowledgeDocument,
+  ResourceShare,
   type StoredChunkSettings,
   type StoredRetrievalSettings,
 } from "../entities/index.js";
@@ -100,9 +104,14 @@ export type AddDocument = z.input<typeof addInput>;
 const withoutNulls = <T extends object>(input: T): T =>
   Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as T;
 
+/** The `resourceType` of knowledge base shares. */
+const KNOWLEDGE_BASE = "KnowledgeBase";
+
 /**
- * Knowledge bases, their documents and chunks; every read and write is limited to the caller's own knowledge
- * bases (someone else's answers NOT_FOUND, so ids cannot be probed).
+ * Knowledge bases, their documents and chunks. Each user sees their own and those shared with them: viewers may
+ * browse, search and chat with a knowledge base, editors also change its settings, documents and chunks; owners
+ * and admins delete and share it. One someone may not see answers NOT_FOUND (so ids cannot be probed), one they
+ * may see but not change FORBIDDEN.
  */
 export class KnowledgeService {
   constructor(
@@ -111,10 +120,51 @@ export class KnowledgeService {
       vectors: VectorStore;
       embedder: Embedder;
       ingestion: IngestionService;
+      sharing: SharingService<ResourceShare>;
       defaultEmbeddingModel: string;
       logger: Logger;
     },
   ) {}
+
+  /** A filter for the knowledge bases the caller may see: theirs and those shared with them. */
+  visibleWhere(em: EntityManager, caller: Caller): Promise<FilterQuery<KnowledgeBase>> {
+    return this.deps.sharing.visibleWhere(em, caller, KNOWLEDGE_BASE) as Promise<FilterQuery<KnowledgeBase>>;
+  }
+
+  /** A filter for looking knowledge bases up by id: what the caller may see, and for admins everything. */
+  reachableWhere(em: EntityManager, caller: Caller): Promise<FilterQuery<KnowledgeBase>> {
+    return this.deps.sharing.reachableWhere(em, caller, KNOWLEDGE_BASE) as Promise<FilterQuery<KnowledgeBase>>;
+  }
+
+  /** What the caller may do with each knowledge base (DataLoader batch for `KnowledgeBase.access`). */
+  async accessOf(em: EntityManager, caller: Caller, kbs: readonly KnowledgeBase[]): Promise<ResourceAccess[]> {
+    const access = await this.deps.sharing.accessOfMany(em, caller, KNOWLEDGE_BASE, kbs);
+    return access.map((a) => a ?? ResourceAccess.VIEWER);
+  }
+
+  /** The shares of a knowledge base: owners and admins see them all, anyone else none. */
+  async shares(em: EntityManager, caller: Caller, kb: KnowledgeBase): Promise<ResourceShare[]> {
+    const access = await this.deps.sharing.accessOf(em, caller, KNOWLEDGE_BASE, kb);
+    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
+    return this.deps.sharing.list(em, KNOWLEDGE_BASE, kb.id);
+  }
+
+  /** Shares a knowledge base with a user or a role as viewer or editor (owners and admins). */
+  async share(
+    em: EntityManager,
+    caller: Caller,
+    id: string,
+    input: z.input<typeof shareInput>,
+  ): Promise<ResourceShare> {
+    const kb = await this.get(em, caller, id);
+    return this.deps.sharing.grant(em, caller, KNOWLEDGE_BASE, kb, input);
+  }
+
+  /** Ends one share of a knowledge base (owners and admins); false when there was no such share. */
+  async unshare(em: EntityManager, caller: Caller, id: string, shareId: string): Promise<boolean> {
+    const kb = await this.get(em, caller, id);
+    return this.deps.sharing.revoke(em, caller, KNOWLEDGE_BASE, kb, shareId);
+  }
 
   async list(
     em: EntityManager,
@@ -126,21 +176,30 @@ export class KnowledgeService {
     const search = args.search?.trim();
     const [items, total] = await em.findAndCount(
       KnowledgeBase,
-      { ownerId: caller.userId, ...(search ? { name: { $like: `%${escapeLike(search)}%` } } : {}) },
+      {
+        ...((await this.visibleWhere(em, caller)) as object),
+        ...(search ? { name: { $like: `%${escapeLike(search)}%` } } : {}),
+      },
       { orderBy: { updatedAt: "desc", id: "asc" }, limit: window.limit, offset: window.offset },
     );
     return toPage(items, window.offset, total);
   }
 
+  /** Knowledge base `id` when the caller may see it (admins: any), else null. */
   async find(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeBase | null> {
     if (!caller.userId) return null;
-    return em.findOne(KnowledgeBase, { id, ownerId: caller.userId });
+    return em.findOne(KnowledgeBase, { id, ...((await this.reachableWhere(em, caller)) as object) });
   }
 
-  async get(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeBase> {
-    const kb = await this.find(em, caller, id);
-    if (!kb) throw notFound("Knowledge base", id);
-    return kb;
+  /**
+   * Knowledge base `id` when the caller may do what `needed` allows with it: NOT_FOUND when they may not see it,
+   * FORBIDDEN when they may see it but not this.
+   */
+  async get(em: EntityManager, caller: Caller, id: string, needed = ResourceAccess.VIEWER): Promise<KnowledgeBase> {
+    requireUser(caller);
+    const kb = await em.findOne(KnowledgeBase, { id });
+    await this.deps.sharing.require(em, caller, KNOWLEDGE_BASE, kb, needed, id);
+    return kb!;
   }
 
   async create(em: EntityManager, caller: Caller, input: CreateKnowledgeBase): Promise<KnowledgeBase> {
@@ -171,7 +230,7 @@ export class KnowledgeService {
    * collection, since vectors of two models cannot be compared.
    */
   async update(em: EntityManager, caller: Caller, id: string, input: UpdateKnowledgeBase): Promise<KnowledgeBase> {
-    const kb = await this.get(em, caller, id);
+    const kb = await this.get(em, caller, id, ResourceAccess.EDITOR);
     const data = parseInput(updateInput, withoutNulls(input));
     const chunking = data.chunking
       ? (validateChunkSettings({ ...kb.chunking, ...data.chunking }) as StoredChunkSettings)
@@ -210,15 +269,16 @@ export class KnowledgeService {
     return kb;
   }
 
-  /** Deletes the knowledge base, its documents, chunks, vectors and stored files. */
+  /** Deletes the knowledge base, its documents, chunks, vectors, stored files and shares (owners and admins). */
   async delete(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
-    const kb = await this.get(em, caller, id);
+    const kb = await this.get(em, caller, id, ResourceAccess.OWNER);
     const keys = (await em.find(KnowledgeDocument, { knowledgeBase: kb.id }, { fields: ["objectKey"] }))
       .map((d) => d.objectKey)
       .filter((k): k is string => Boolean(k));
     await em.nativeDelete(KnowledgeChunk, { knowledgeBaseId: kb.id });
     await em.nativeDelete(KnowledgeDocument, { knowledgeBase: kb.id });
     await em.nativeDelete(KnowledgeBase, { id: kb.id });
+    await this.deps.sharing.removeAll(em, KNOWLEDGE_BASE, kb.id);
     await this.deps.vectors
       .dropCollection(collectionName(kb.id))
       .catch((err: unknown) =>
@@ -234,7 +294,7 @@ export class KnowledgeService {
    */
   async addDocument(em: EntityManager, caller: Caller, input: AddDocument): Promise<KnowledgeDocument> {
     const data = parseInput(addInput, withoutNulls(input));
-    const kb = await this.get(em, caller, data.knowledgeBaseId);
+    const kb = await this.get(em, caller, data.knowledgeBaseId, ResourceAccess.EDITOR);
     let doc: KnowledgeDocument;
     if (data.text !== undefined) {
       const key = `knowledge/${kb.id}/${randomUUID()}.txt`;
@@ -307,21 +367,50 @@ export class KnowledgeService {
     return toPage(items, window.offset, total);
   }
 
-  /** The caller's document, or null (missing or someone else's). */
+  /** Document `id` when the caller may see its knowledge base (admins: any), else null. */
   async findDocument(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeDocument | null> {
     if (!caller.userId) return null;
-    return em.findOne(KnowledgeDocument, { id, knowledgeBase: { ownerId: caller.userId } });
+    return em.findOne(KnowledgeDocument, { id, knowledgeBase: await this.reachableWhere(em, caller) });
   }
 
-  async getDocument(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeDocument> {
-    const doc = await this.findDocument(em, caller, id);
+  /**
+   * Document `id` when the caller may do what `needed` allows with its knowledge base: NOT_FOUND when they may
+   * not see it, FORBIDDEN when they may see it but not this.
+   */
+  async getDocument(
+    em: EntityManager,
+    caller: Caller,
+    id: string,
+    needed = ResourceAccess.VIEWER,
+  ): Promise<KnowledgeDocument> {
+    requireUser(caller);
+    const doc = await em.findOne(KnowledgeDocument, { id }, { populate: ["knowledgeBase"] });
     if (!doc) throw notFound("Document", id);
+    await this.requireIn(em, caller, doc.knowledgeBase, needed, "Document", id);
     return doc;
+  }
+
+  /**
+   * Checks the caller's access to the knowledge base a document or chunk belongs to. One they may not see is
+   * NOT_FOUND under the document's or chunk's name, so the answer does not reveal that the knowledge base exists.
+   */
+  private async requireIn(
+    em: EntityManager,
+    caller: Caller,
+    kb: KnowledgeBase,
+    needed: ResourceAccess,
+    what: string,
+    id: string,
+  ): Promise<void> {
+    if (!(await this.deps.sharing.accessOf(em, caller, KNOWLEDGE_BASE, kb))) throw notFound(what, id);
+    // Seen but not enough: the kit's FORBIDDEN, which says what the share allows.
+    if (needed !== ResourceAccess.VIEWER)
+      await this.deps.sharing.require(em, caller, KNOWLEDGE_BASE, kb, needed, kb.id);
   }
 
   /** Deletes a document with its chunks, vectors and stored file. */
   async deleteDocument(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
-    const doc = await this.getDocument(em, caller, id);
+    const doc = await this.getDocument(em, caller, id, ResourceAccess.EDITOR);
     const kbId = doc.knowledgeBase.id;
     await this.deps.vectors.deleteByDocument(collectionName(kbId), doc.id).catch((err: unknown) => {
       // A document that never got as far as embedding has no collection to delete from.
@@ -336,7 +425,7 @@ export class KnowledgeService {
 
   /** Runs a FAILED (or any) document's ingestion again from its stored content. */
   async reindexDocument(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeDocument> {
-    const doc = await this.getDocument(em, caller, id);
+    const doc = await this.getDocument(em, caller, id, ResourceAccess.EDITOR);
     doc.status = DocumentStatus.QUEUED;
     doc.progress = 0;
     doc.error = null;
@@ -372,12 +461,10 @@ export class KnowledgeService {
     id: string,
     input: { content?: string | null; enabled?: boolean | null },
   ): Promise<KnowledgeChunk> {
-    const chunk = await em.findOne(
-      KnowledgeChunk,
-      { id, document: { knowledgeBase: { ownerId: caller.userId ?? "\u0000" } } },
-      { populate: ["document", "document.knowledgeBase"] },
-    );
+    requireUser(caller);
+    const chunk = await em.findOne(KnowledgeChunk, { id }, { populate: ["document", "document.knowledgeBase"] });
     if (!chunk) throw notFound("Chunk", id);
+    await this.requireIn(em, caller, chunk.document.knowledgeBase, ResourceAccess.EDITOR, "Chunk", id);
     const content = input.content?.trim();
     if (input.content !== undefined && input.content !== null && !content) {
       throw badInput("A chunk's text must not be empty", { content: "must not be empty" });

@@ -1,4 +1,14 @@
-import { badInput, connectionType, PageArgs, requireUser, type SubgraphContext } from "@ods/kit";
+import {
+  badInput,
+  connectionType,
+  PageArgs,
+  requireUser,
+  ResourceAccess,
+  ResourceShareType,
+  ShareInput,
+  toResourceShare,
+  type SubgraphContext,
+} from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -23,6 +33,7 @@ import { DocumentStatus, KnowledgeBase, KnowledgeChunk, KnowledgeDocument } from
 import { Model, User } from "../federation-stubs.js";
 import type { RetrievedChunkData } from "../knowledge/retrieval-service.js";
 import type { ConversationServices } from "../services/index.js";
+import { loaders } from "./loaders.js";
 
 type Ctx = SubgraphContext<ConversationServices>;
 
@@ -198,7 +209,9 @@ const toRetrieved = (hit: RetrievedChunkData): RetrievedChunk => ({
 @Resolver(() => KnowledgeBase)
 export class KnowledgeBaseResolver {
   @Authorized()
-  @Query(() => KnowledgeBaseConnection, { description: "The caller's knowledge bases, most recently changed first." })
+  @Query(() => KnowledgeBaseConnection, {
+    description: "The caller's knowledge bases and those shared with them, most recently changed first.",
+  })
   async knowledgeBases(
     @Args(() => KnowledgeBasesArgs) args: KnowledgeBasesArgs,
     @Ctx() { em, caller, services }: Ctx,
@@ -207,7 +220,10 @@ export class KnowledgeBaseResolver {
   }
 
   @Authorized()
-  @Query(() => KnowledgeBase, { nullable: true, description: "NOT_FOUND when missing or someone else's." })
+  @Query(() => KnowledgeBase, {
+    nullable: true,
+    description: "NOT_FOUND when missing or neither the caller's nor shared with them.",
+  })
   async knowledgeBase(@Arg("id", () => ID) id: string, @Ctx() { em, caller, services }: Ctx): Promise<KnowledgeBase> {
     return services.knowledge.get(em, caller, id);
   }
@@ -223,7 +239,9 @@ export class KnowledgeBaseResolver {
 
   @Authorized()
   @Mutation(() => KnowledgeBase, {
-    description: "New chunking or a new embedding model re-index every document; old chunks answer until then.",
+    description:
+      "New chunking or a new embedding model re-index every document; old chunks answer until then. " +
+      "Owners, editors and admins.",
   })
   async updateKnowledgeBase(
     @Arg("id", () => ID) id: string,
@@ -234,9 +252,36 @@ export class KnowledgeBaseResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: "Deletes the knowledge base with its documents, chunks and vectors." })
+  @Mutation(() => Boolean, {
+    description: "Deletes the knowledge base with its documents, chunks, vectors and shares. Owners and admins.",
+  })
   async deleteKnowledgeBase(@Arg("id", () => ID) id: string, @Ctx() { em, caller, services }: Ctx): Promise<boolean> {
     return services.knowledge.delete(em, caller, id);
+  }
+
+  @Authorized()
+  @Mutation(() => ResourceShareType, {
+    description:
+      "Shares the knowledge base with a user (by id or email) or everyone with a role: VIEWER may browse, search " +
+      "and chat with it, EDITOR also change its settings, documents and chunks. Sharing again with the same user " +
+      "or role changes the permission. Owners and admins.",
+  })
+  async shareKnowledgeBase(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => ShareInput) input: ShareInput,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<ResourceShareType> {
+    return toResourceShare(await services.knowledge.share(em, caller, id, { ...input }));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Ends one share of the knowledge base; false when it had no such share." })
+  async unshareKnowledgeBase(
+    @Arg("id", () => ID) id: string,
+    @Arg("shareId", () => ID) shareId: string,
+    @Ctx() { em, caller, services }: Ctx,
+  ): Promise<boolean> {
+    return services.knowledge.unshare(em, caller, id, shareId);
   }
 
   @Authorized()
@@ -263,6 +308,18 @@ export class KnowledgeBaseResolver {
       metadata: input.metadata,
     });
     return hits.map(toRetrieved);
+  }
+
+  @FieldResolver(() => ResourceAccess, { description: "What the signed-in user may do with this knowledge base." })
+  async access(@Root() kb: KnowledgeBase, @Ctx() ctx: Ctx): Promise<ResourceAccess> {
+    return loaders(ctx).knowledgeBaseAccess.load(kb);
+  }
+
+  @FieldResolver(() => [ResourceShareType], {
+    description: "Whom the knowledge base is shared with; empty unless the signed-in user owns it or is an admin.",
+  })
+  async shares(@Root() kb: KnowledgeBase, @Ctx() { em, caller, services }: Ctx): Promise<ResourceShareType[]> {
+    return (await services.knowledge.shares(em, caller, kb)).map(toResourceShare);
   }
 
   @FieldResolver(() => DocumentConnection)

@@ -30,8 +30,8 @@ type Ctx = SubgraphContext<ConversationServices>;
 export class KnowledgeChunkConnection extends connectionType(() => KnowledgeChunk, "KnowledgeChunk") {}
 
 /**
- * The dataset subgraph's `Dataset`; this subgraph adds `knowledgeBases` (lineage: which of the caller's knowledge
- * bases hold documents made from it).
+ * The dataset subgraph's `Dataset`; this subgraph adds `knowledgeBases` (lineage: which of the knowledge bases the
+ * caller may see hold documents made from it).
  */
 @ObjectType()
 @Directive('@key(fields: "id")')
@@ -88,7 +88,10 @@ export class UpdateChunkInput {
 @Resolver(() => KnowledgeDocument)
 export class KnowledgeDocumentResolver {
   @Authorized()
-  @Query(() => KnowledgeDocument, { nullable: true, description: "NOT_FOUND when missing or someone else's." })
+  @Query(() => KnowledgeDocument, {
+    nullable: true,
+    description: "NOT_FOUND when missing or its knowledge base is neither the caller's nor shared with them.",
+  })
   async document(@Arg("id", () => ID) id: string, @Ctx() { em, caller, services }: Ctx): Promise<KnowledgeDocument> {
     return services.knowledge.getDocument(em, caller, id);
   }
@@ -97,7 +100,7 @@ export class KnowledgeDocumentResolver {
   @Mutation(() => KnowledgeDocument, {
     description:
       "Adds a document from exactly one of `text`, `storagePath` or `datasetId` and queues its ingestion " +
-      "(follow it with `documentStatus`).",
+      "(follow it with `documentStatus`). Owners, editors and admins of the knowledge base.",
   })
   async addDocument(
     @Arg("input", () => AddDocumentInput) input: AddDocumentInput,
@@ -184,13 +187,15 @@ export class KnowledgeDocumentResolver {
 @Resolver(() => Dataset)
 export class DatasetLineageResolver {
   @FieldResolver(() => [KnowledgeBase], {
-    description: "Lineage: the caller's knowledge bases with documents made from this dataset.",
+    description:
+      "Lineage: the knowledge bases the caller owns or that are shared with them with documents made from this dataset.",
   })
-  async knowledgeBases(@Root() dataset: Dataset, @Ctx() { em, caller }: Ctx): Promise<KnowledgeBase[]> {
+  async knowledgeBases(@Root() dataset: Dataset, @Ctx() { em, caller, services }: Ctx): Promise<KnowledgeBase[]> {
     if (!caller.userId) return [];
+    const visible = await services.knowledge.visibleWhere(em, caller);
     return em.find(
       KnowledgeBase,
-      { ownerId: caller.userId, id: { $in: await documentKnowledgeBases(em, dataset.id) } },
+      { ...(visible as object), id: { $in: await documentKnowledgeBases(em, dataset.id) } },
       { orderBy: { name: "asc" } },
     );
   }

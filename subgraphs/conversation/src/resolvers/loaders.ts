@@ -1,6 +1,6 @@
-import type { SubgraphContext } from "@ods/kit";
+import type { ResourceAccess, SubgraphContext } from "@ods/kit";
 import DataLoader from "dataloader";
-import type { Message } from "../entities/index.js";
+import type { KnowledgeBase, Message } from "../entities/index.js";
 import type { ConversationUsageTotals } from "../services/conversation-service.js";
 import type { ConversationServices } from "../services/index.js";
 
@@ -8,6 +8,8 @@ export interface Loaders {
   messages: DataLoader<string, Message[]>;
   alternatives: DataLoader<Message, Message[], string>;
   usage: DataLoader<string, ConversationUsageTotals>;
+  /** What the caller may do with each knowledge base. */
+  knowledgeBaseAccess: DataLoader<KnowledgeBase, ResourceAccess, string>;
 }
 
 // One set per request: the context object lives exactly as long as the request, so it keys the cache.
@@ -17,13 +19,16 @@ const perRequest = new WeakMap<object, Loaders>();
 export function loaders(ctx: SubgraphContext<ConversationServices>): Loaders {
   let found = perRequest.get(ctx);
   if (!found) {
-    const { em, services } = ctx;
+    const { em, caller, services } = ctx;
     found = {
       messages: new DataLoader((ids) => services.conversations.messagesOf(em, ids)),
       alternatives: new DataLoader((messages) => services.conversations.alternativesOf(em, messages), {
         cacheKeyFn: (message) => message.id,
       }),
       usage: new DataLoader((ids) => services.conversations.usageOf(em, ids)),
+      knowledgeBaseAccess: new DataLoader((kbs) => services.knowledge.accessOf(em, caller, kbs), {
+        cacheKeyFn: (kb) => kb.id,
+      }),
     };
     perRequest.set(ctx, found);
   }

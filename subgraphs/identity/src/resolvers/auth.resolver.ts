@@ -67,9 +67,9 @@ export class AuthResolver {
   async login(
     @Arg("email") email: string,
     @Arg("password") password: string,
-    @Ctx() { em, services }: SubgraphContext<IdentityServices>,
+    @Ctx() { em, services, client }: SubgraphContext<IdentityServices>,
   ): Promise<AuthPayload> {
-    return payload(await services.users.login(em, email, password));
+    return payload(await services.users.login(em, email, password, client));
   }
 
   @Mutation(() => AuthPayload, {

@@ -137,6 +137,13 @@ export class UserService {
     return tokens;
   }
 
+  /** The users among `ids` and `emails` (emails compared case-insensitively), for other subgraphs' sharing. */
+  async lookup(em: EntityManager, by: { ids: string[]; emails: string[] }): Promise<User[]> {
+    if (!by.ids.length && !by.emails.length) return [];
+    const emails = by.emails.map((e) => e.trim().toLowerCase());
+    return em.find(User, { $or: [{ id: { $in: by.ids } }, { email: { $in: emails } }] });
+  }
+
   async create(em: EntityManager, input: z.input<typeof createUserInput>): Promise<User> {
     const data = parseInput(createUserInput, input);
     if (await em.count(User, { email: data.email })) throw conflict(`A user with email ${data.email} already exists`);

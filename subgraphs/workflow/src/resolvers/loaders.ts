@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import type { ResourceAccess, SubgraphContext } from "@ods/kit";
 import DataLoader from "dataloader";
 import type { Execution, NodeRun, Workflow } from "../entities/index.js";
 import type { WorkflowServices } from "../services/index.js";
@@ -9,6 +9,8 @@ export interface Loaders {
   workflow: DataLoader<string, Workflow | null>;
   /** Dataset id → the caller's workflows that read it. */
   datasetWorkflows: DataLoader<string, Workflow[]>;
+  /** What the caller may do with each workflow. */
+  access: DataLoader<Workflow, ResourceAccess>;
 }
 
 // One set per request: the context object lives exactly as long as the request, so it keys the cache.
@@ -24,6 +26,9 @@ export function loaders(ctx: SubgraphContext<WorkflowServices>): Loaders {
       execution: new DataLoader((ids) => services.executions.byIds(em, ids)),
       workflow: new DataLoader((ids) => services.executions.workflowsByIds(em, ids)),
       datasetWorkflows: new DataLoader((ids) => services.workflows.readingDatasets(em, caller, ids)),
+      access: new DataLoader((workflows) => services.workflows.accessOf(em, caller, workflows), {
+        cacheKeyFn: (w) => w.id,
+      }),
     };
     perRequest.set(ctx, found);
   }

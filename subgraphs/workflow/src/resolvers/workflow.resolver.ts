@@ -1,4 +1,12 @@
-import { audited, type SubgraphContext, connectionType } from "@ods/kit";
+import {
+  ResourceAccess,
+  ResourceShareType,
+  ShareInput,
+  audited,
+  connectionType,
+  toResourceShare,
+  type SubgraphContext,
+} from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -73,7 +81,9 @@ export class UpdateWorkflowInput {
 @Resolver(() => Workflow)
 export class WorkflowResolver {
   @Authorized()
-  @Query(() => WorkflowConnection, { description: "The signed-in user's workflows, most recently changed first." })
+  @Query(() => WorkflowConnection, {
+    description: "The signed-in user's workflows and those shared with them, most recently changed first.",
+  })
   async workflows(
     @Args(() => WorkflowsArgs) args: WorkflowsArgs,
     @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
@@ -130,6 +140,45 @@ export class WorkflowResolver {
       { action: "workflow.deleted", caller, resourceType: "Workflow", resourceId: id },
       () => services.workflows.delete(em, caller, id),
     );
+  }
+
+  @Authorized()
+  @Mutation(() => ResourceShareType, {
+    description:
+      "Shares the workflow with a user (by id or email) or everyone with a role: VIEWER may open and run it, " +
+      "EDITOR also change it. Sharing again with the same user or role changes the permission. Owners and admins.",
+  })
+  async shareWorkflow(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => ShareInput) input: ShareInput,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<ResourceShareType> {
+    return toResourceShare(await services.workflows.share(em, caller, id, { ...input }));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Ends one share of the workflow; false when it had no such share." })
+  async unshareWorkflow(
+    @Arg("id", () => ID) id: string,
+    @Arg("shareId", () => ID) shareId: string,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<boolean> {
+    return services.workflows.unshare(em, caller, id, shareId);
+  }
+
+  @FieldResolver(() => ResourceAccess, { description: "What the signed-in user may do with this workflow." })
+  async access(@Root() workflow: Workflow, @Ctx() ctx: SubgraphContext<WorkflowServices>): Promise<ResourceAccess> {
+    return loaders(ctx).access.load(workflow);
+  }
+
+  @FieldResolver(() => [ResourceShareType], {
+    description: "Whom the workflow is shared with; empty unless the signed-in user owns it or is an admin.",
+  })
+  async shares(
+    @Root() workflow: Workflow,
+    @Ctx() { em, caller, services }: SubgraphContext<WorkflowServices>,
+  ): Promise<ResourceShareType[]> {
+    return (await services.workflows.shares(em, caller, workflow)).map(toResourceShare);
   }
 
   @FieldResolver(() => User)

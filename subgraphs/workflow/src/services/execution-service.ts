@@ -1,5 +1,6 @@
 import type { EntityManager, FilterQuery } from "@mikro-orm/core";
 import {
+  ResourceAccess,
   badInput,
   followStream,
   notFound,
@@ -52,12 +53,12 @@ export class ExecutionService {
     return execution;
   }
 
-  /** The caller's execution `id`; NOT_FOUND when it does not exist or its workflow belongs to someone else. */
+  /** Execution `id` of a workflow the caller may see; NOT_FOUND otherwise. */
   async get(em: EntityManager, caller: Caller, id: string, options: { refresh?: boolean } = {}): Promise<Execution> {
     requireUser(caller);
     const execution = await em.findOne(
       Execution,
-      { id, workflow: { ownerId: caller.userId } },
+      withWorkflow({ id }, await this.workflows.reachableWhere(em, caller)),
       { refresh: options.refresh },
     );
     if (!execution) throw notFound("Execution", id);
@@ -71,7 +72,7 @@ export class ExecutionService {
   ): Promise<Page<Execution>> {
     requireUser(caller);
     const { offset, limit } = pageWindow(args);
-    const where: FilterQuery<Execution> = { workflow: { ownerId: caller.userId } };
+    const where: FilterQuery<Execution> = { workflow: await this.workflows.visibleWhere(em, caller) };
     if (args.workflowId) {
       await this.workflows.get(em, caller, args.workflowId);
       where.workflow = args.workflowId;
@@ -91,6 +92,10 @@ export class ExecutionService {
    */
   async cancel(em: EntityManager, caller: Caller, id: string): Promise<Execution> {
     const execution = await this.get(em, caller, id);
+    // Whoever started a run may stop it; anyone else needs to be able to change the workflow.
+    if (execution.triggeredBy !== caller.userId) {
+      await this.workflows.get(em, caller, execution.workflow.id, ResourceAccess.EDITOR);
+    }
     if (FINISHED_STATUSES.includes(execution.status)) return execution;
     const local = await this.engine.cancel(id);
     const deadline = Date.now() + (local ? 0 : (this.options.cancelWaitMs ?? 5_000));
@@ -184,6 +189,11 @@ export class ExecutionService {
       yield { ...(entry.event as ExecutionEventData), seq: entry.seq };
     }
   }
+}
+
+/** `where` limited to executions of the workflows `scope` matches (none for admins: `{}`). */
+export function withWorkflow(where: FilterQuery<Execution>, scope: FilterQuery<Workflow>): FilterQuery<Execution> {
+  return Object.keys(scope).length ? ({ ...(where as object), workflow: scope } as FilterQuery<Execution>) : where;
 }
 
 /** The EXECUTION_FINISHED event rebuilt from a finished execution's row, with the row's last `seq`. */

@@ -1,4 +1,5 @@
-import { noAudit, type AuditSink } from "@ods/kit";
+import { SharingService, noAudit, staticUserDirectory, type AuditSink, type UserDirectory } from "@ods/kit";
+import { ResourceShare } from "../entities/index.js";
 import { ExecutionEngine, type EngineOptions } from "./engine.js";
 import { ExecutionService } from "./execution-service.js";
 import { WorkflowService } from "./workflow-service.js";
@@ -17,11 +18,18 @@ export interface WorkflowServices {
  * unfinished before this returns (then keeps sweeping for them), so nothing waits on a run that no process owns.
  */
 export async function createWorkflowServices(
-  options: EngineOptions & { cancelWaitMs?: number; audit?: AuditSink },
+  options: EngineOptions & {
+    cancelWaitMs?: number;
+    audit?: AuditSink;
+    /** Finds the people workflows are shared with (the identity subgraph); nobody without it. */
+    directory?: UserDirectory;
+  },
 ): Promise<WorkflowServices> {
   const engine = new ExecutionEngine(options);
   await engine.init();
-  const workflows = new WorkflowService(engine);
+  const audit = options.audit ?? noAudit;
+  const sharing = new SharingService(ResourceShare, { directory: options.directory ?? staticUserDirectory(), audit });
+  const workflows = new WorkflowService(engine, sharing);
   const executions = new ExecutionService(workflows, engine, options.pubsub, { cancelWaitMs: options.cancelWaitMs });
-  return { workflows, executions, engine, audit: options.audit ?? noAudit };
+  return { workflows, executions, engine, audit };
 }

@@ -1,8 +1,18 @@
 import { sql, type EntityManager, type FilterQuery } from "@mikro-orm/core";
-import { notFound, pageWindow, parseInput, requireUser, toPage, type Caller, type Page } from "@ods/kit";
+import {
+  ResourceAccess,
+  pageWindow,
+  parseInput,
+  requireUser,
+  toPage,
+  type Caller,
+  type Page,
+  type SharingService,
+  type shareInput,
+} from "@ods/kit";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { Execution, ExecutionStatus, NodeRun, Workflow } from "../entities/index.js";
+import { Execution, ExecutionStatus, NodeRun, ResourceShare, Workflow } from "../entities/index.js";
 import type { ExecutionEngine } from "./engine.js";
 import { datasetIdsOf, defaultGraph, validateGraph } from "./graph.js";
 
@@ -23,9 +33,24 @@ export const updateWorkflowInput = z.object({
   edges: z.unknown().optional(),
 });
 
-/** Workflows and their graphs. Each user sees only their own: anyone else's is NOT_FOUND, never FORBIDDEN. */
+/** The `resourceType` of workflow shares. */
+const WORKFLOW = "Workflow";
+
+/**
+ * Workflows and their graphs. Each user sees their own and those shared with them (viewers may open and run a
+ * workflow, editors also change it; owners and admins delete and share it). A workflow someone may not see is
+ * NOT_FOUND to them, never FORBIDDEN.
+ */
 export class WorkflowService {
-  constructor(private readonly engine: ExecutionEngine) {}
+  constructor(
+    private readonly engine: ExecutionEngine,
+    readonly sharing: SharingService<ResourceShare>,
+  ) {}
+
+  /** A filter for the workflows the caller may see: theirs and those shared with them. */
+  visibleWhere(em: EntityManager, caller: Caller): Promise<FilterQuery<Workflow>> {
+    return this.sharing.visibleWhere(em, caller, WORKFLOW) as Promise<FilterQuery<Workflow>>;
+  }
 
   async list(
     em: EntityManager,
@@ -34,7 +59,7 @@ export class WorkflowService {
   ): Promise<Page<Workflow>> {
     requireUser(caller);
     const { offset, limit } = pageWindow(args);
-    const where: FilterQuery<Workflow> = { ownerId: caller.userId };
+    const where: FilterQuery<Workflow> = await this.visibleWhere(em, caller);
     const search = args.search?.trim();
     // lower() on both sides: LIKE is case-sensitive on PostgreSQL but not on SQLite or MariaDB.
     if (search) Object.assign(where, { [sql.lower("name")]: { $like: `%${search.toLowerCase()}%` } });
@@ -46,12 +71,49 @@ export class WorkflowService {
     return toPage(rows, offset, total);
   }
 
-  /** The caller's workflow `id`; NOT_FOUND when it does not exist or belongs to someone else. */
-  async get(em: EntityManager, caller: Caller, id: string): Promise<Workflow> {
+  /** A filter for looking workflows up by id: what the caller may see, and for admins everything. */
+  reachableWhere(em: EntityManager, caller: Caller): Promise<FilterQuery<Workflow>> {
+    return this.sharing.reachableWhere(em, caller, WORKFLOW) as Promise<FilterQuery<Workflow>>;
+  }
+
+  /**
+   * Workflow `id` when the caller may do what `needed` allows with it: NOT_FOUND when they may not see it,
+   * FORBIDDEN when they may see it but not this.
+   */
+  async get(em: EntityManager, caller: Caller, id: string, needed = ResourceAccess.VIEWER): Promise<Workflow> {
     requireUser(caller);
-    const workflow = await em.findOne(Workflow, { id, ownerId: caller.userId });
-    if (!workflow) throw notFound("Workflow", id);
-    return workflow;
+    const workflow = await em.findOne(Workflow, { id });
+    await this.sharing.require(em, caller, WORKFLOW, workflow, needed, id);
+    return workflow!;
+  }
+
+  /** What the caller may do with each workflow (DataLoader batch for `Workflow.access`). */
+  async accessOf(em: EntityManager, caller: Caller, workflows: readonly Workflow[]): Promise<ResourceAccess[]> {
+    return (await this.sharing.accessOfMany(em, caller, WORKFLOW, workflows)).map((a) => a ?? ResourceAccess.VIEWER);
+  }
+
+  /** The shares of a workflow: owners and admins see them all, anyone else none. */
+  async shares(em: EntityManager, caller: Caller, workflow: Workflow): Promise<ResourceShare[]> {
+    const access = await this.sharing.accessOf(em, caller, WORKFLOW, workflow);
+    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
+    return this.sharing.list(em, WORKFLOW, workflow.id);
+  }
+
+  /** Shares a workflow with a user or a role as viewer or editor (owners and admins). */
+  async share(
+    em: EntityManager,
+    caller: Caller,
+    id: string,
+    input: z.input<typeof shareInput>,
+  ): Promise<ResourceShare> {
+    const workflow = await this.get(em, caller, id);
+    return this.sharing.grant(em, caller, WORKFLOW, workflow, input);
+  }
+
+  /** Ends one share of a workflow (owners and admins); false when there was no such share. */
+  async unshare(em: EntityManager, caller: Caller, id: string, shareId: string): Promise<boolean> {
+    const workflow = await this.get(em, caller, id);
+    return this.sharing.revoke(em, caller, WORKFLOW, workflow, shareId);
   }
 
   /** Creates a workflow; without `nodes` and `edges` it gets the ready-made input → llm → output graph. */
@@ -82,7 +144,7 @@ export class WorkflowService {
     input: z.input<typeof updateWorkflowInput>,
   ): Promise<Workflow> {
     const data = parseInput(updateWorkflowInput, input);
-    const workflow = await this.get(em, caller, id);
+    const workflow = await this.get(em, caller, id, ResourceAccess.EDITOR);
     if (data.name !== undefined && data.name !== null) workflow.name = data.name;
     if (data.description !== undefined && data.description !== null) workflow.description = data.description;
     if ((data.nodes ?? null) !== null || (data.edges ?? null) !== null) {
@@ -108,7 +170,9 @@ export class WorkflowService {
    */
   async readingDatasets(em: EntityManager, caller: Caller, datasetIds: readonly string[]): Promise<Workflow[][]> {
     if (!caller.userId) return datasetIds.map(() => []);
-    const workflows = await em.find(Workflow, { ownerId: caller.userId }, { orderBy: { name: "asc", id: "asc" } });
+    const workflows = await em.find(Workflow, await this.visibleWhere(em, caller), {
+      orderBy: { name: "asc", id: "asc" },
+    });
     const byDataset = new Map<string, Workflow[]>();
     for (const workflow of workflows) {
       for (const id of datasetIdsOf(workflow.nodes)) {
@@ -120,7 +184,7 @@ export class WorkflowService {
 
   /** Deletes a workflow with its executions and node runs, cancelling any that still run. */
   async delete(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
-    const workflow = await this.get(em, caller, id);
+    const workflow = await this.get(em, caller, id, ResourceAccess.OWNER);
     const active = await em.find(
       Execution,
       { workflow, status: { $in: [ExecutionStatus.PENDING, ExecutionStatus.RUNNING] } },
@@ -133,6 +197,7 @@ export class WorkflowService {
       if (ids.length > 0) await tx.nativeDelete(NodeRun, { execution: { $in: ids } });
       await tx.nativeDelete(Execution, { workflow: id });
       await tx.nativeDelete(Workflow, { id });
+      await this.sharing.removeAll(tx, WORKFLOW, id);
     });
     em.clear();
     return true;

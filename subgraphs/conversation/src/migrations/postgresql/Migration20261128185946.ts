@@ -1,0 +1,15 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261128185946 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table "conversation_resource_share" ("id" varchar(36) not null, "resource_type" varchar(40) not null, "resource_id" varchar(36) not null, "principal_type" varchar(8) not null, "principal_id" varchar(36) not null, "principal_email" varchar(320) null, "permission" varchar(8) not null, "created_by_id" varchar(36) not null, "created_at" timestamptz not null, constraint "conversation_resource_share_pkey" primary key ("id"));`);
+    this.addSql(`create index "conversation_resource_share_principal_type_princip_6debc_index" on "conversation_resource_share" ("principal_type", "principal_id", "resource_type");`);
+    this.addSql(`alter table "conversation_resource_share" add constraint "conversation_resource_share_resource_type_resourc_d4bf5_unique" unique ("resource_type", "resource_id", "principal_type", "principal_id");`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "conversation_resource_share" cascade;`);
+  }
+
+}
