@@ -120,6 +120,42 @@ describe("audit log", () => {
     expect(failures.map((e) => e.details.name)).toContain("Unreachable");
   });
 
+  it("records dataset registration, changes and deletion", async () => {
+    const csv = "city,amount\nOslo,3\n";
+    const { createUploadUrl } = await gqlOk(
+      platform,
+      "mutation($input: CreateUploadUrlInput!) { createUploadUrl(input: $input) { url method headers key } }",
+      { input: { fileName: "audited.csv", contentType: "text/csv", size: csv.length } },
+      token,
+    );
+    const put = await fetch(new URL(createUploadUrl.url, platform.url), {
+      method: createUploadUrl.method,
+      headers: createUploadUrl.headers,
+      body: csv,
+    });
+    expect(put.ok).toBe(true);
+    const { registerDataset } = await gqlOk(
+      platform,
+      "mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id } }",
+      { input: { name: "Audited sales", storagePath: createUploadUrl.key } },
+      token,
+    );
+    const id = registerDataset.id as string;
+    await gqlOk(
+      platform,
+      'mutation($id: ID!) { updateDataset(id: $id, input: { description: "checked" }) { id } }',
+      { id },
+      token,
+    );
+    await gqlOk(platform, "mutation($id: ID!) { deleteDataset(id: $id) }", { id }, token);
+    await expect
+      .poll(async () => (await events({ resourceType: "Dataset", resourceId: id })).map((e) => e.action))
+      .toEqual(["dataset.deleted", "dataset.updated", "dataset.registered"]);
+    const [, updated, registered] = await events({ resourceType: "Dataset", resourceId: id });
+    expect(registered!.details).toMatchObject({ name: "Audited sales" });
+    expect(updated!.details).toMatchObject({ fields: ["description"] });
+  });
+
   it("is for admins only", async () => {
     await gqlOk(
       platform,

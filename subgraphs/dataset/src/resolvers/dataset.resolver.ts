@@ -204,7 +204,12 @@ export class DatasetResolver {
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
     requireUser(caller);
-    return services.datasets.register(em, caller, { ...input, columns: withNullable(input.columns) });
+    return audited(
+      services.audit,
+      { action: "dataset.registered", caller, resourceType: "Dataset", details: { name: input.name } },
+      () => services.datasets.register(em, caller, { ...input, columns: withNullable(input.columns) }),
+      (dataset) => ({ resourceId: dataset.id }),
+    );
   }
 
   @Authorized("editor")
@@ -215,10 +220,12 @@ export class DatasetResolver {
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
     requireUser(caller);
-    return services.datasets.createVersion(em, caller, datasetId, {
-      ...input,
-      columns: withNullable(input.columns),
-    });
+    return audited(
+      services.audit,
+      { action: "dataset.version_created", caller, resourceType: "Dataset", resourceId: datasetId },
+      () => services.datasets.createVersion(em, caller, datasetId, { ...input, columns: withNullable(input.columns) }),
+      (dataset) => ({ details: { version: dataset.currentVersion } }),
+    );
   }
 
   @Authorized("editor")
@@ -256,7 +263,17 @@ export class DatasetResolver {
     @Arg("input", () => UpdateDatasetInput) input: UpdateDatasetInput,
     @Ctx() { em, caller, services }: SubgraphContext<DatasetServices>,
   ): Promise<Dataset> {
-    return services.datasets.update(em, caller, id, { ...input, columns: withNullable(input.columns) });
+    return audited(
+      services.audit,
+      {
+        action: "dataset.updated",
+        caller,
+        resourceType: "Dataset",
+        resourceId: id,
+        details: { fields: Object.keys(input) },
+      },
+      () => services.datasets.update(em, caller, id, { ...input, columns: withNullable(input.columns) }),
+    );
   }
 
   @Authorized("editor")

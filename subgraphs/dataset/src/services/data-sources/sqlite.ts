@@ -106,9 +106,14 @@ export class SqliteDriver implements DatabaseDriver {
         else reject(new SqliteError(msg.message, msg.code));
       });
       child.on("error", reject);
-      child.on("exit", (code, signal) =>
-        reject(new Error(`The SQLite reader stopped (${signal ?? `exit code ${code}`})`)),
-      );
+      // 'exit' can come before the child's last message has been read from the IPC channel (the child exits as
+      // soon as its answer is written): wait for the channel to close, then for the messages it delivered.
+      child.on("exit", (code, signal) => {
+        const fail = () =>
+          setImmediate(() => reject(new Error(`The SQLite reader stopped (${signal ?? `exit code ${code}`})`)));
+        if (child.connected) child.once("disconnect", fail);
+        else fail();
+      });
     });
     child.send({ ...data, driverPath, path: this.path });
     const stop = () => void (child.exitCode === null && child.kill("SIGKILL"));
