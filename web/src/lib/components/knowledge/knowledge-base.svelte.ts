@@ -1,7 +1,13 @@
 import type { CombinedError } from "@urql/core";
 import { client } from "$lib/client";
 import { errorMessage } from "$lib/errors";
-import type { DocumentStatus, KnowledgeDocumentFieldsFragment } from "$lib/gql/graphql";
+import type {
+  DocumentStatus,
+  KnowledgeDocumentFieldsFragment,
+  ResourceAccess,
+  ResourceShareFieldsFragment,
+  ShareInput,
+} from "$lib/gql/graphql";
 import {
   AddDocumentMutation,
   CreateUploadUrlMutation,
@@ -9,11 +15,16 @@ import {
   DocumentStatusSubscription,
   KnowledgeBaseQuery,
   ReindexDocumentMutation,
+  ShareKnowledgeBaseMutation,
+  UnshareKnowledgeBaseMutation,
 } from "./operations";
 import { uploadFile } from "./upload";
 
 /** A document as the table shows it. */
 export type KnowledgeDocument = KnowledgeDocumentFieldsFragment;
+
+/** One person or role the knowledge base is shared with, as the sharing panel lists it. */
+export type KnowledgeBaseShare = ResourceShareFieldsFragment;
 
 /** The knowledge base's own settings, as the page header shows them. */
 export interface KnowledgeBaseInfo {
@@ -24,6 +35,8 @@ export interface KnowledgeBaseInfo {
   chunking: unknown;
   retrieval: unknown;
   chunkCount: number;
+  /** What the signed-in user may do with it. */
+  access: ResourceAccess;
 }
 
 /** A file on its way in: its bytes going up, then the document being added. */
@@ -74,6 +87,8 @@ export class KnowledgeBaseState {
   totalDocuments = $state(0);
   hasMore = $state(false);
   uploads = $state<PendingUpload[]>([]);
+  /** Whom it is shared with; the server sends them to its owner and admins only. */
+  shares = $state<KnowledgeBaseShare[]>([]);
   loading = $state(true);
   notFound = $state(false);
   error = $state<string | null>(null);
@@ -118,16 +133,19 @@ export class KnowledgeBaseState {
       )
       .toPromise();
     this.loading = false;
-    // A field error still leaves the rest of the answer worth showing, next to the message.
-    this.error = result.error ? errorMessage(result.error) : null;
     const kb = result.data?.knowledgeBase;
-    if (!kb) {
-      if (result.error) return;
+    // Someone else's knowledge base answers NOT_FOUND, as does one whose share with the user just ended.
+    if (!kb && (!result.error || result.error.graphQLErrors.some((e) => e.extensions?.code === "NOT_FOUND"))) {
+      this.error = null;
       this.notFound = true;
       return;
     }
-    const { documents, ...info } = kb;
+    // A field error still leaves the rest of the answer worth showing, next to the message.
+    this.error = result.error ? errorMessage(result.error) : null;
+    if (!kb) return;
+    const { documents, shares, ...info } = kb;
     this.info = info;
+    this.shares = shares;
     const loaded = documents.edges.map((e) => e.node).filter((d) => !this.#deleted.has(d.id));
     const known = more ? this.documents : [];
     this.documents = [...known, ...loaded.filter((d) => !known.some((k) => k.id === d.id))];
@@ -265,6 +283,26 @@ export class KnowledgeBaseState {
     this.documents = this.documents.filter((d) => d.id !== id);
     this.totalDocuments = Math.max(0, this.totalDocuments - 1);
     void this.#refreshCounts();
+    return null;
+  }
+
+  /** Shares the knowledge base, or changes an existing share's permission; resolves to an error message, or null. */
+  async share(input: ShareInput): Promise<string | null> {
+    const result = await client.mutation(ShareKnowledgeBaseMutation, { id: this.#id, input }).toPromise();
+    if (result.error || !result.data) return result.error ? errorMessage(result.error) : "It was not shared.";
+    const share = result.data.shareKnowledgeBase;
+    // Sharing again with the same person or role updates that share, under the same id.
+    const index = this.shares.findIndex((s) => s.id === share.id);
+    if (index === -1) this.shares = [...this.shares, share];
+    else this.shares[index] = share;
+    return null;
+  }
+
+  /** Ends a share at once; resolves to an error message, or null. */
+  async unshare(shareId: string): Promise<string | null> {
+    const result = await client.mutation(UnshareKnowledgeBaseMutation, { id: this.#id, shareId }).toPromise();
+    if (result.error) return errorMessage(result.error);
+    this.shares = this.shares.filter((s) => s.id !== shareId);
     return null;
   }
 

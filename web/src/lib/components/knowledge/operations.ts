@@ -15,6 +15,7 @@ export const KnowledgeBasesQuery = graphql(`
           chunking
           chunkCount
           updatedAt
+          access
           documents(first: 1) {
             totalCount
           }
@@ -68,6 +69,10 @@ export const KnowledgeBaseQuery = graphql(`
       chunking
       retrieval
       chunkCount
+      access
+      shares {
+        ...ResourceShareFields
+      }
       documents(first: $first, after: $after) {
         edges {
           node {
@@ -81,6 +86,32 @@ export const KnowledgeBaseQuery = graphql(`
         totalCount
       }
     }
+  }
+`);
+
+export const ResourceShareFieldsFragment = graphql(`
+  fragment ResourceShareFields on ResourceShare {
+    id
+    principalType
+    userId
+    email
+    role
+    permission
+    createdAt
+  }
+`);
+
+export const ShareKnowledgeBaseMutation = graphql(`
+  mutation ShareKnowledgeBase($id: ID!, $input: ShareInput!) {
+    shareKnowledgeBase(id: $id, input: $input) {
+      ...ResourceShareFields
+    }
+  }
+`);
+
+export const UnshareKnowledgeBaseMutation = graphql(`
+  mutation UnshareKnowledgeBase($id: ID!, $shareId: ID!) {
+    unshareKnowledgeBase(id: $id, shareId: $shareId)
   }
 `);
 
