@@ -14,7 +14,7 @@ import {
   type UserDirectory,
 } from "@ods/kit";
 import type { ConversationConfig } from "./config.js";
-import { ResourceShare } from "./entities/index.js";
+import { ConversationShare } from "./entities/index.js";
 import { createChatContext } from "./knowledge/chat-context.js";
 import { Embedder } from "./knowledge/embedder.js";
 import { IngestionService } from "./knowledge/ingestion-service.js";
@@ -77,7 +77,7 @@ export async function startConversationSubgraph(
     ...(ingestLeaseMs ? { leaseMs: ingestLeaseMs } : {}),
   });
   const retrieval = new RetrievalService({ orm, vectors, embedder, modelClient, logger });
-  const sharing = new SharingService(ResourceShare, {
+  const sharing = new SharingService(ConversationShare, {
     directory: directory ?? staticUserDirectory(),
     audit: audit ?? noAudit,
   });

@@ -2,7 +2,7 @@ import { INTERNAL_TOKEN_HEADER, signInternalToken, staticUserDirectory, type Cal
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { ResourceShare } from "../src/entities/index.js";
+import { ConversationShare } from "../src/entities/index.js";
 import { startEmbeddingServer, type EmbeddingServer } from "./embedding-server.js";
 import { gql, gqlOk, SECRET, startInstance, tempDir } from "./harness.js";
 
@@ -234,7 +234,7 @@ describe("sharing knowledge bases", () => {
     const kbId = await createKb(alice, "Short-lived");
     await gqlOk(url, alice, SHARE, { id: kbId, input: { userId: "bob", permission: "EDITOR" } });
     await gqlOk(url, alice, "mutation($id: ID!) { deleteKnowledgeBase(id: $id) }", { id: kbId });
-    expect(await instance.orm.em.fork().count(ResourceShare, { resourceId: kbId })).toBe(0);
+    expect(await instance.orm.em.fork().count(ConversationShare, { resourceId: kbId })).toBe(0);
     expect(codeOf(await gql(url, bob, KB, { id: kbId }))).toBe("NOT_FOUND");
   });
 });

@@ -22,8 +22,11 @@ export enum SharePrincipalType {
  * @Entity({ tableName: "workflow_resource_share" })
  * @Unique({ properties: ["resourceType", "resourceId", "principalType", "principalId"] })
  * @Index({ properties: ["principalType", "principalId", "resourceType"] })
- * export class ResourceShare extends ResourceShareBase {}
+ * export class WorkflowShare extends ResourceShareBase {}
  * ```
+ *
+ * Give each subgraph's subclass its own class name: MikroORM keeps decorator metadata by class name, so two
+ * `ResourceShare` classes loaded in one process (tests, `npm run migrations`) would share one table name.
  *
  * @remarks A mapped superclass rather than one kit entity: every subgraph has its own tables (and, beyond the
  * embedded profile, often its own database), and a grant lives beside the resource it opens.

@@ -3,9 +3,9 @@ import { Message } from "./message.js";
 import { KnowledgeBase } from "./knowledge-base.js";
 import { KnowledgeChunk } from "./knowledge-chunk.js";
 import { KnowledgeDocument } from "./knowledge-document.js";
-import { ResourceShare } from "./resource-share.js";
+import { ConversationShare } from "./resource-share.js";
 
-export { Conversation, Message, KnowledgeBase, KnowledgeChunk, KnowledgeDocument, ResourceShare };
+export { Conversation, Message, KnowledgeBase, KnowledgeChunk, KnowledgeDocument, ConversationShare };
 export type { StoredChunkSettings, StoredRetrievalSettings } from "./knowledge-base.js";
 export { DocumentSource, DocumentStatus } from "./knowledge-document.js";
 export type { GenerationParams } from "./conversation.js";
@@ -13,4 +13,4 @@ export { MessageFeedback, MessageRating, MessageRole, MessageStatus, MessageUsag
 export type { MessageFeedbackData } from "./message.js";
 export { Citation } from "./citation.js";
 export type { CitationData } from "./citation.js";
-export const entities = [Conversation, Message, KnowledgeBase, KnowledgeDocument, KnowledgeChunk, ResourceShare];
+export const entities = [Conversation, Message, KnowledgeBase, KnowledgeDocument, KnowledgeChunk, ConversationShare];

@@ -25,7 +25,7 @@ import {
   KnowledgeBase,
   KnowledgeChunk,
   KnowledgeDocument,
-  ResourceShare,
+  ConversationShare,
   type StoredChunkSettings,
   type StoredRetrievalSettings,
 } from "../entities/index.js";
@@ -120,7 +120,7 @@ export class KnowledgeService {
       vectors: VectorStore;
       embedder: Embedder;
       ingestion: IngestionService;
-      sharing: SharingService<ResourceShare>;
+      sharing: SharingService<ConversationShare>;
       defaultEmbeddingModel: string;
       logger: Logger;
     },
@@ -143,7 +143,7 @@ export class KnowledgeService {
   }
 
   /** The shares of a knowledge base: owners and admins see them all, anyone else none. */
-  async shares(em: EntityManager, caller: Caller, kb: KnowledgeBase): Promise<ResourceShare[]> {
+  async shares(em: EntityManager, caller: Caller, kb: KnowledgeBase): Promise<ConversationShare[]> {
     const access = await this.deps.sharing.accessOf(em, caller, KNOWLEDGE_BASE, kb);
     if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
     return this.deps.sharing.list(em, KNOWLEDGE_BASE, kb.id);
@@ -155,7 +155,7 @@ export class KnowledgeService {
     caller: Caller,
     id: string,
     input: z.input<typeof shareInput>,
-  ): Promise<ResourceShare> {
+  ): Promise<ConversationShare> {
     const kb = await this.get(em, caller, id);
     return this.deps.sharing.grant(em, caller, KNOWLEDGE_BASE, kb, input);
   }

@@ -5,4 +5,4 @@ import { ResourceShareBase } from "@ods/kit";
 @Entity({ tableName: "workflow_resource_share" })
 @Unique({ properties: ["resourceType", "resourceId", "principalType", "principalId"] })
 @Index({ properties: ["principalType", "principalId", "resourceType"] })
-export class ResourceShare extends ResourceShareBase {}
+export class WorkflowShare extends ResourceShareBase {}

@@ -1,5 +1,5 @@
 import { SharingService, noAudit, staticUserDirectory, type AuditSink, type UserDirectory } from "@ods/kit";
-import { ResourceShare } from "../entities/index.js";
+import { WorkflowShare } from "../entities/index.js";
 import { ExecutionEngine, type EngineOptions } from "./engine.js";
 import { ExecutionService } from "./execution-service.js";
 import { WorkflowService } from "./workflow-service.js";
@@ -28,7 +28,7 @@ export async function createWorkflowServices(
   const engine = new ExecutionEngine(options);
   await engine.init();
   const audit = options.audit ?? noAudit;
-  const sharing = new SharingService(ResourceShare, { directory: options.directory ?? staticUserDirectory(), audit });
+  const sharing = new SharingService(WorkflowShare, { directory: options.directory ?? staticUserDirectory(), audit });
   const workflows = new WorkflowService(engine, sharing);
   const executions = new ExecutionService(workflows, engine, options.pubsub, { cancelWaitMs: options.cancelWaitMs });
   return { workflows, executions, engine, audit };

@@ -12,7 +12,7 @@ import {
 } from "@ods/kit";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { Execution, ExecutionStatus, NodeRun, ResourceShare, Workflow } from "../entities/index.js";
+import { Execution, ExecutionStatus, NodeRun, WorkflowShare, Workflow } from "../entities/index.js";
 import type { ExecutionEngine } from "./engine.js";
 import { datasetIdsOf, defaultGraph, validateGraph } from "./graph.js";
 
@@ -44,7 +44,7 @@ const WORKFLOW = "Workflow";
 export class WorkflowService {
   constructor(
     private readonly engine: ExecutionEngine,
-    readonly sharing: SharingService<ResourceShare>,
+    readonly sharing: SharingService<WorkflowShare>,
   ) {}
 
   /** A filter for the workflows the caller may see: theirs and those shared with them. */
@@ -93,7 +93,7 @@ export class WorkflowService {
   }
 
   /** The shares of a workflow: owners and admins see them all, anyone else none. */
-  async shares(em: EntityManager, caller: Caller, workflow: Workflow): Promise<ResourceShare[]> {
+  async shares(em: EntityManager, caller: Caller, workflow: Workflow): Promise<WorkflowShare[]> {
     const access = await this.sharing.accessOf(em, caller, WORKFLOW, workflow);
     if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
     return this.sharing.list(em, WORKFLOW, workflow.id);
@@ -105,7 +105,7 @@ export class WorkflowService {
     caller: Caller,
     id: string,
     input: z.input<typeof shareInput>,
-  ): Promise<ResourceShare> {
+  ): Promise<WorkflowShare> {
     const workflow = await this.get(em, caller, id);
     return this.sharing.grant(em, caller, WORKFLOW, workflow, input);
   }
