@@ -85,6 +85,11 @@ export function requireUser(caller: Caller): asserts caller is Caller & { userId
   if (!caller.userId) throw unauthenticated();
 }
 
+/** Whether the caller is an admin, who may see and change everything. */
+export function isAdmin(caller: Caller): boolean {
+  return caller.roles.includes("admin");
+}
+
 /** The caller must hold one of `roles` (admins may do everything). */
 export function requireRole(caller: Caller, ...roles: Role[]): void {
   requireUser(caller);

@@ -42,6 +42,14 @@ export function fromZod(error: ZodError, message = "Invalid input"): AppError {
   return badInput(`${message}: ${detail}`, fields);
 }
 
+/**
+ * The fields of a GraphQL input that were given a value: GraphQL sends `null` for an optional field left out, which
+ * a zod schema's `.optional()` refuses, so inputs are stripped of nulls before {@link parseInput}.
+ */
+export function withoutNulls<T extends object>(input: T): T {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as T;
+}
+
 /** Parses `value` with `schema`, throwing BAD_USER_INPUT with per-field messages when it does not fit. */
 export function parseInput<T>(
   schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },

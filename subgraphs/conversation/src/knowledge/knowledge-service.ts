@@ -16,6 +16,7 @@ import {
   type Page,
   type SharingService,
   type shareInput,
+  withoutNulls,
 } from "@ods/kit";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -101,9 +102,6 @@ export type UpdateKnowledgeBase = z.input<typeof updateInput>;
 export type AddDocument = z.input<typeof addInput>;
 
 /** GraphQL gives `null` for an omitted optional field; zod's defaults and optionals work on `undefined`. */
-const withoutNulls = <T extends object>(input: T): T =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as T;
-
 /** The `resourceType` of knowledge base shares. */
 const KNOWLEDGE_BASE = "KnowledgeBase";
 
@@ -369,8 +367,22 @@ export class KnowledgeService {
 
   /** Document `id` when the caller may see its knowledge base (admins: any), else null. */
   async findDocument(em: EntityManager, caller: Caller, id: string): Promise<KnowledgeDocument | null> {
-    if (!caller.userId) return null;
-    return em.findOne(KnowledgeDocument, { id, knowledgeBase: await this.reachableWhere(em, caller) });
+    return (await this.findDocuments(em, caller, [id]))[0]!;
+  }
+
+  /** Documents by id in one query (DataLoader batch for `Citation.document`); null where the caller may not see. */
+  async findDocuments(
+    em: EntityManager,
+    caller: Caller,
+    ids: readonly string[],
+  ): Promise<(KnowledgeDocument | null)[]> {
+    if (!caller.userId) return ids.map(() => null);
+    const scope = (await this.reachableWhere(em, caller)) as object;
+    const rows = await em.find(KnowledgeDocument, {
+      id: { $in: [...ids] },
+      ...(Object.keys(scope).length ? { knowledgeBase: scope } : {}),
+    });
+    return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   }
 
   /**

@@ -23,6 +23,7 @@ import { KnowledgeBase, KnowledgeChunk, KnowledgeDocument } from "../entities/in
 import { documentStatusStream } from "../knowledge/status-stream.js";
 import type { ConversationServices } from "../services/index.js";
 import { abortable } from "./abortable.js";
+import { loaders } from "./loaders.js";
 
 type Ctx = SubgraphContext<ConversationServices>;
 
@@ -217,7 +218,7 @@ export class CitationResolver {
     nullable: true,
     description: "The cited document; null once it has been deleted (the citation keeps its name and snippet).",
   })
-  async document(@Root() citation: Citation, @Ctx() { em, caller, services }: Ctx): Promise<KnowledgeDocument | null> {
-    return services.knowledge.findDocument(em, caller, citation.documentId);
+  async document(@Root() citation: Citation, @Ctx() ctx: Ctx): Promise<KnowledgeDocument | null> {
+    return loaders(ctx).documents.load(citation.documentId);
   }
 }

@@ -1,6 +1,6 @@
 import type { ResourceAccess, SubgraphContext } from "@ods/kit";
 import DataLoader from "dataloader";
-import type { KnowledgeBase, Message } from "../entities/index.js";
+import type { KnowledgeBase, KnowledgeDocument, Message } from "../entities/index.js";
 import type { ConversationUsageTotals } from "../services/conversation-service.js";
 import type { ConversationServices } from "../services/index.js";
 
@@ -10,6 +10,8 @@ export interface Loaders {
   usage: DataLoader<string, ConversationUsageTotals>;
   /** What the caller may do with each knowledge base. */
   knowledgeBaseAccess: DataLoader<KnowledgeBase, ResourceAccess, string>;
+  /** Documents the caller may see, by id (null where not): the documents citations point at. */
+  documents: DataLoader<string, KnowledgeDocument | null>;
 }
 
 // One set per request: the context object lives exactly as long as the request, so it keys the cache.
@@ -29,6 +31,7 @@ export function loaders(ctx: SubgraphContext<ConversationServices>): Loaders {
       knowledgeBaseAccess: new DataLoader((kbs) => services.knowledge.accessOf(em, caller, kbs), {
         cacheKeyFn: (kb) => kb.id,
       }),
+      documents: new DataLoader((ids) => services.knowledge.findDocuments(em, caller, ids)),
     };
     perRequest.set(ctx, found);
   }

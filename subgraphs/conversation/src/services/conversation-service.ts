@@ -9,6 +9,7 @@ import {
   type Caller,
   type Page,
   type PubSub,
+  withoutNulls,
 } from "@ods/kit";
 import { z } from "zod";
 import {
@@ -108,10 +109,6 @@ const rateInput = z.object({
   rating: z.enum(MessageRating),
   comment: z.string().trim().max(2_000, "must be at most 2000 characters").optional(),
 });
-
-/** GraphQL gives `null` for an omitted optional field; zod's defaults apply to `undefined`. */
-const withoutNulls = (input: object) =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
 /** Only the fields the caller set (`undefined` is "not given"; `null` stays, meaning "back to the default"). */
 const given = (input: object) => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));

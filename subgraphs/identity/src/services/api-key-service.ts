@@ -1,9 +1,8 @@
 import type { EntityManager } from "@mikro-orm/core";
-import { badInput, notFound, parseInput, type Caller, type Role } from "@ods/kit";
+import { badInput, notFound, parseInput, type Caller, type Role, isAdmin } from "@ods/kit";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { ApiKey, ApiKeyScope, User } from "../entities/index.js";
-import { isAdmin } from "./session-service.js";
 import { sha256 } from "./user-service.js";
 
 /** What a key gets when its creator names no scopes: everything but admin rights, as keys had before scopes. */

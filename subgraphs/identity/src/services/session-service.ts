@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/core";
-import { notFound, unauthenticated, type Caller, type Role } from "@ods/kit";
+import { notFound, unauthenticated, type Caller, isAdmin } from "@ods/kit";
 import { randomBytes } from "node:crypto";
 import { RefreshToken, Session, User } from "../entities/index.js";
 import type { IssuedToken, TokenService } from "./token-service.js";
@@ -151,5 +151,3 @@ export class SessionService {
     return new Date(Date.now() + this.policy.refreshTtlSeconds * 1000);
   }
 }
-
-export const isAdmin = (caller: Caller) => caller.roles.includes("admin" as Role);

@@ -1,4 +1,4 @@
-import { fromZod } from "@ods/kit";
+import { fromZod, withoutNulls } from "@ods/kit";
 import { z } from "zod";
 import { wordSegments } from "./segment.js";
 
@@ -78,8 +78,7 @@ const settingsSchema = z
  * @throws AppError BAD_USER_INPUT with one message per field (size < 50 or > 8000, overlap >= size, …).
  */
 export function validateChunkSettings(s: Partial<ChunkSettings>): ChunkSettings {
-  const input = Object.fromEntries(Object.entries(s ?? {}).filter(([, v]) => v !== null && v !== undefined));
-  const result = settingsSchema.safeParse(input);
+  const result = settingsSchema.safeParse(withoutNulls(s ?? {}));
   if (!result.success) throw fromZod(result.error, "Invalid chunk settings");
   const { strategy, size } = result.data;
   const overlap = result.data.overlap ?? Math.min(DEFAULT_CHUNK_SETTINGS.overlap, Math.floor(size / 10));

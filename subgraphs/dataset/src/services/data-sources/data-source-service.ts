@@ -14,6 +14,7 @@ import {
   type Logger,
   type ObjectStore,
   type Page,
+  isAdmin,
 } from "@ods/kit";
 import { z } from "zod";
 import { CatalogRefreshJob, CatalogRefreshState } from "../../entities/catalog-refresh-job.js";
@@ -377,10 +378,6 @@ export class DataSourceService {
       if (this.running.get(dataSourceId)?.jobId === jobId) this.running.delete(dataSourceId);
     }
   }
-}
-
-function isAdmin(caller: Caller): boolean {
-  return caller.roles.includes("admin");
 }
 
 function mayUse(caller: Caller, source: DataSource): boolean {

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException, type EntityManager, type FilterQuery } from "@mikro-orm/core";
-import { badInput, conflict, forbidden, notFound, parseInput, type Caller } from "@ods/kit";
+import { badInput, conflict, forbidden, notFound, parseInput, type Caller, isAdmin } from "@ods/kit";
 import { z } from "zod";
 import { Model, ModelProvider } from "../../entities/index.js";
 import { DEFAULT_VLLM_IMAGE, ModelDeployment } from "../../entities/model-deployment.js";
@@ -162,10 +162,6 @@ export class DeploymentService {
   manifest(deployment: ModelDeployment): string {
     return renderManifest(deployment);
   }
-}
-
-function isAdmin(caller: Caller): boolean {
-  return caller.roles.includes("admin");
 }
 
 function taken(namespace: string, name: string) {
