@@ -32,7 +32,7 @@ export async function ormOptions(options: DatabaseOptions): Promise<Options> {
   const common: Options = {
     entities: options.entities,
     extensions: [Migrator],
-    debug: options.debug ?? false,
+    debug: options.debug ?? process.env.ODS_SQL_DEBUG === "1",
     allowGlobalContext: false,
     forceUtcTimezone: true,
     migrations: {
