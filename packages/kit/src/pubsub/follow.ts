@@ -57,8 +57,13 @@ export async function* followStream(pubsub: PubSub, stream: string, options: Fol
       let quiet = false;
       if (pending.length === 0) {
         quiet = await new Promise<boolean>((resolve) => {
-          wake = () => resolve(false);
-          setTimeout(() => resolve(true), options.pollMs ?? 1_000).unref();
+          // Cleared on wake-up: a busy stream would otherwise leave one live timer behind per event.
+          const timer = setTimeout(() => resolve(true), options.pollMs ?? 1_000);
+          timer.unref();
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
         });
       }
       if (options.signal?.aborted) return;
