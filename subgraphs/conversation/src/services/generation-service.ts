@@ -240,7 +240,8 @@ export class GenerationService {
   private async *followLog(messageId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StreamItem> {
     const stream = messageStream(messageId);
     const retained = await this.options.pubsub.readAfter(stream, afterSeq);
-    if (retained.length === 0) {
+    // A reply this replica is generating is STREAMING and will end its log: no need to read its row first.
+    if (retained.length === 0 && !this.running.has(messageId)) {
       const stored = await this.options.orm.em.fork().findOne(Message, { id: messageId });
       if (!stored) return;
       if (stored.status !== MessageStatus.STREAMING) {
