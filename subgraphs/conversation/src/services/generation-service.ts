@@ -443,10 +443,13 @@ export class GenerationService {
         armIdle();
         const delta = chunk.choices[0]?.delta?.content;
         if (delta) {
-          ttftMs ??= Date.now() - startedAt;
           text += delta;
           pending += delta;
-          batchTimer ??= setTimeout(closeBatch, this.options.batchMs);
+          if (ttftMs === null) {
+            // The first token goes out at once: batching saves events on the rest, not the wait for the first.
+            ttftMs = Date.now() - startedAt;
+            closeBatch();
+          } else batchTimer ??= setTimeout(closeBatch, this.options.batchMs);
         }
         if (chunk.usage) {
           usage = {
