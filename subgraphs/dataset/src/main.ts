@@ -3,6 +3,7 @@ import {
   closeOnSignals,
   ConfigError,
   createLogger,
+  createUserDirectory,
   openDatabase,
   reencryptColumn,
   secretKeyring,
@@ -26,7 +27,14 @@ async function main() {
     entities,
     migrations,
   });
-  const services = createDatasetServices(config, logger);
+  const services = createDatasetServices(config, {
+    logger,
+    directory: createUserDirectory({
+      identityUrl: config.ODS_IDENTITY_URL,
+      internalSecret: config.ODS_INTERNAL_SECRET,
+      service: "dataset",
+    }),
+  });
   // After a key rotation, stored connections move to the current key before anything reads them.
   const rotated = await reencryptColumn(
     orm.em.fork(),

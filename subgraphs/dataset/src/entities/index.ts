@@ -5,8 +5,9 @@ import { DataSource } from "./data-source.js";
 import { Dataset } from "./dataset.js";
 import { DatasetStatsJob } from "./dataset-stats-job.js";
 import { DatasetVersion } from "./dataset-version.js";
+import { DatasetShare } from "./resource-share.js";
 
-export { Dataset };
+export { Dataset, DatasetShare };
 export { DatasetColumn, DatasetFormat } from "./dataset.js";
 export { DatasetVersion } from "./dataset-version.js";
 export {
@@ -28,4 +29,5 @@ export const entities = [
   CatalogTable,
   CatalogRefreshJob,
   AskHistoryEntry,
+  DatasetShare,
 ];

@@ -1,4 +1,13 @@
-import { audited, requireUser, type SubgraphContext, connectionType } from "@ods/kit";
+import {
+  audited,
+  requireUser,
+  ResourceAccess,
+  ResourceShareType,
+  ShareInput,
+  toResourceShare,
+  type SubgraphContext,
+  connectionType,
+} from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -20,6 +29,7 @@ import {
 import { CatalogRefreshJob, CatalogTable, DataSource, DataSourceKind } from "../entities/index.js";
 import type { DatasetServices } from "../services/index.js";
 import { User } from "../user.stub.js";
+import { loaders } from "./loaders.js";
 
 type Context = SubgraphContext<DatasetServices>;
 
@@ -54,6 +64,20 @@ export class RegisterDataSourceInput {
   connection: unknown;
 }
 
+@InputType({ description: "What to change of a data source; what is left out stays as it is" })
+export class UpdateDataSourceInput {
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description:
+      "A new connection of the source's kind, in the shape registerDataSource takes (SQLITE: admins only). " +
+      "Tested before it is saved; stored encrypted and never returned.",
+  })
+  connection?: unknown;
+}
+
 /** Resolves `DataSource` references from other subgraphs; sources the caller may not see resolve to null. */
 export async function resolveDataSourceReference(
   ref: { id: string },
@@ -66,7 +90,9 @@ export async function resolveDataSourceReference(
 @Resolver(() => DataSource)
 export class DataSourceResolver {
   @Authorized()
-  @Query(() => DataSourceConnection, { description: "The data sources you registered (admins see all)" })
+  @Query(() => DataSourceConnection, {
+    description: "The data sources you registered and those shared with you (admins see all)",
+  })
   async dataSources(
     @Args(() => DataSourcesArgs) args: DataSourcesArgs,
     @Ctx() { em, caller, services }: Context,
@@ -107,10 +133,52 @@ export class DataSourceResolver {
   }
 
   @Authorized("editor")
-  @Mutation(() => Boolean, { description: "Deletes the source with its stored catalog" })
+  @Mutation(() => DataSource, {
+    description:
+      "Renames the source or gives it a new connection (tested first; its catalog is then read again). " +
+      "Its owner, admins, and those it is shared with as EDITOR.",
+  })
+  async updateDataSource(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateDataSourceInput) input: UpdateDataSourceInput,
+    @Ctx() { em, caller, services }: Context,
+  ): Promise<DataSource> {
+    // Only whether the connection changed is recorded: the connection itself holds secrets.
+    const details = { name: input.name ?? undefined, connectionChanged: input.connection != null };
+    const audit = { action: "datasource.updated", caller, resourceType: "DataSource", resourceId: id, details };
+    return audited(services.audit, audit, () => services.dataSources.update(em, caller, id, { ...input }));
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Boolean, { description: "Deletes the source with its stored catalog and its shares" })
   async deleteDataSource(@Arg("id", () => ID) id: string, @Ctx() { em, caller, services }: Context): Promise<boolean> {
     const audit = { action: "datasource.deleted", caller, resourceType: "DataSource", resourceId: id };
     return audited(services.audit, audit, () => services.dataSources.delete(em, caller, id));
+  }
+
+  @Authorized("editor")
+  @Mutation(() => ResourceShareType, {
+    description:
+      "Shares the source with a user (by id or email) or everyone with a role: VIEWER may see, query and build " +
+      "datasets on it (never seeing its credentials), EDITOR also change it. Sharing again with the same user " +
+      "or role changes the permission. Owners and admins.",
+  })
+  async shareDataSource(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => ShareInput) input: ShareInput,
+    @Ctx() { em, caller, services }: Context,
+  ): Promise<ResourceShareType> {
+    return toResourceShare(await services.dataSources.share(em, caller, id, { ...input }));
+  }
+
+  @Authorized("editor")
+  @Mutation(() => Boolean, { description: "Ends one share of the source; false when it had no such share." })
+  async unshareDataSource(
+    @Arg("id", () => ID) id: string,
+    @Arg("shareId", () => ID) shareId: string,
+    @Ctx() { em, caller, services }: Context,
+  ): Promise<boolean> {
+    return services.dataSources.unshare(em, caller, id, shareId);
   }
 
   @Authorized("editor")
@@ -159,6 +227,18 @@ export class DataSourceResolver {
     @Ctx() { em, services }: Context,
   ): Promise<CatalogRefreshJob | null> {
     return services.dataSources.latestJob(em, source.id);
+  }
+
+  @FieldResolver(() => ResourceAccess, { description: "What the signed-in user may do with this source." })
+  async access(@Root() source: DataSource, @Ctx() ctx: Context): Promise<ResourceAccess> {
+    return loaders(ctx).dataSourceAccess.load(source);
+  }
+
+  @FieldResolver(() => [ResourceShareType], {
+    description: "Whom the source is shared with; empty unless the signed-in user owns it or is an admin.",
+  })
+  async shares(@Root() source: DataSource, @Ctx() { em, caller, services }: Context): Promise<ResourceShareType[]> {
+    return (await services.dataSources.shares(em, caller, source)).map(toResourceShare);
   }
 
   @FieldResolver(() => User, { nullable: true })

@@ -8,8 +8,12 @@ import {
   type ObjectStore,
   type ObjectStoreConfig,
   secretKeyring,
+  SharingService,
+  staticUserDirectory,
+  type UserDirectory,
 } from "@ods/kit";
 import type { DatasetConfig } from "../config.js";
+import { DatasetShare } from "../entities/index.js";
 import { AskService } from "./ask/ask-service.js";
 import { DataSourceService } from "./data-sources/index.js";
 import { DatasetService } from "./dataset-service.js";
@@ -28,6 +32,13 @@ export interface DatasetServices {
   audit: AuditClient;
 }
 
+/** What the services need besides the configuration. */
+export interface DatasetServicesOptions {
+  logger?: Logger;
+  /** Finds the people data sources are shared with (the identity subgraph); nobody without it. */
+  directory?: UserDirectory;
+}
+
 /** Builds the services from the configuration: the embedded object store and the upload signer. */
 export function createDatasetServices(
   config: Pick<DatasetConfig, "ODS_DATA_DIR" | "ODS_DATABASE_URL" | "ODS_INTERNAL_SECRET" | "ODS_MAX_UPLOAD_BYTES"> &
@@ -38,7 +49,7 @@ export function createDatasetServices(
       >
     > &
     Partial<ObjectStoreConfig>,
-  logger?: Logger,
+  { logger, directory }: DatasetServicesOptions = {},
 ): DatasetServices {
   // The platform's store: S3 when ODS_S3_ENDPOINT is set, else the local folder the gateway uploads into.
   const store = createObjectStore({
@@ -46,9 +57,17 @@ export function createDatasetServices(
     ODS_S3_REGION: "us-east-1",
     ...config,
   } as ObjectStoreConfig);
+  const audit = createAuditClient({
+    identityUrl: config.ODS_IDENTITY_URL ?? "http://127.0.0.1:4001",
+    internalSecret: config.ODS_INTERNAL_SECRET,
+    service: "dataset",
+    logger,
+  });
   const dataSources = new DataSourceService({
     secretKey: secretKeyring(config.ODS_SECRET_KEY ?? config.ODS_INTERNAL_SECRET, config.ODS_SECRET_KEY_PREVIOUS),
     dataDir: config.ODS_DATA_DIR,
+    sharing: new SharingService(DatasetShare, { directory: directory ?? staticUserDirectory(), audit }),
+    logger,
   });
   const datasets = new DatasetService(store, dialectOf(config.ODS_DATABASE_URL), {
     s3Store: (em, caller, id, bucket) => dataSources.s3Store(em, caller, id, bucket),
@@ -67,11 +86,6 @@ export function createDatasetServices(
     dataSources,
     sql,
     ask: new AskService(sql, modelClient, config.ODS_TEXT_TO_SQL_MODEL ?? "builtin-offline"),
-    audit: createAuditClient({
-      identityUrl: config.ODS_IDENTITY_URL ?? "http://127.0.0.1:4001",
-      internalSecret: config.ODS_INTERNAL_SECRET,
-      service: "dataset",
-      logger,
-    }),
+    audit,
   };
 }

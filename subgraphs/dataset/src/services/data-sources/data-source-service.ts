@@ -1,5 +1,6 @@
 import { raw, type EntityManager, type FilterQuery } from "@mikro-orm/core";
 import {
+  allows,
   badInput,
   conflict,
   decryptSecret,
@@ -9,17 +10,22 @@ import {
   notFound,
   pageWindow,
   parseInput,
+  ResourceAccess,
+  requireUser,
   toPage,
   type Caller,
   type Logger,
   type ObjectStore,
   type Page,
+  type SharingService,
+  type shareInput,
   isAdmin,
 } from "@ods/kit";
 import { z } from "zod";
 import { CatalogRefreshJob, CatalogRefreshState } from "../../entities/catalog-refresh-job.js";
 import { CatalogTable } from "../../entities/catalog-table.js";
 import { DataSource, DataSourceKind } from "../../entities/data-source.js";
+import type { DatasetShare } from "../../entities/resource-share.js";
 import type { CatalogTableInfo, QueryLimits, QueryOutput, SqlDialect } from "../sql/types.js";
 import { assertOutsideDataDir, parseConnection, summarize, type Connection } from "./connection.js";
 import { reason, type DatabaseDriver } from "./driver.js";
@@ -28,10 +34,18 @@ import { PostgresDriver } from "./postgres.js";
 import { s3StoreFor, testS3 } from "./s3.js";
 import { SqliteDriver } from "./sqlite.js";
 
+const sourceName = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+
 export const registerDataSourceInput = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  name: sourceName,
   kind: z.enum(DataSourceKind),
   connection: z.unknown(),
+});
+
+/** What may change of a source: its name and its connection (of the same kind; tested before it is saved). */
+export const updateDataSourceInput = z.object({
+  name: sourceName.nullish(),
+  connection: z.unknown().optional(),
 });
 
 export interface ListDataSourcesArgs {
@@ -45,8 +59,13 @@ export interface DataSourceServiceOptions {
   secretKey: SecretKeys;
   /** The platform's data folder, whose files may not be registered as SQLite sources. */
   dataDir: string;
+  /** Who besides owners and admins may see, use and change each source (kit's sharing, `DataSource` shares). */
+  sharing: SharingService<DatasetShare>;
   logger?: Logger;
 }
+
+/** The `resourceType` of data source shares. */
+const DATA_SOURCE = "DataSource";
 
 const KIND_NAMES: Record<DataSourceKind, string> = {
   [DataSourceKind.S3]: "the S3 endpoint",
@@ -68,8 +87,10 @@ const PROGRESS_EVERY_MS = 250;
  * Data sources (databases and S3 endpoints) and their catalogs: registration with a live connection test,
  * encrypted credentials, read-only queries, and catalog refreshes that run as jobs with progress.
  *
- * @remarks A source is visible to its owner and to admins only; to anyone else it does not exist (NOT_FOUND), since
- * it queries with the owner's credentials.
+ * @remarks A source is visible to its owner, to admins, and to whom it is shared with: a VIEWER may list, open and
+ * use it (browse its catalog, query it, register datasets from it) with the owner's credentials without ever seeing
+ * them; an EDITOR may also change it and refresh its catalog; only owners and admins delete and share it. To anyone
+ * else it does not exist (NOT_FOUND).
  */
 export class DataSourceService {
   /** Refreshes running in this process, by data source id, so a second request joins the first. */
@@ -77,12 +98,25 @@ export class DataSourceService {
 
   constructor(private readonly options: DataSourceServiceOptions) {}
 
+  private get sharing(): SharingService<DatasetShare> {
+    return this.options.sharing;
+  }
+
+  /**
+   * A filter for the sources the caller may see: their own and those shared with them, and for admins every
+   * source (as before sharing, so an admin's list still shows what there is to administer).
+   */
+  private visibleWhere(em: EntityManager, caller: Caller): Promise<FilterQuery<DataSource>> {
+    requireUser(caller);
+    return this.sharing.reachableWhere(em, caller, DATA_SOURCE) as Promise<FilterQuery<DataSource>>;
+  }
+
   /** One page of the sources the caller may see, newest first. */
   async list(em: EntityManager, caller: Caller, args: ListDataSourcesArgs): Promise<Page<DataSource>> {
     const { offset, limit } = pageWindow(args);
+    const visible = await this.visibleWhere(em, caller);
     const filter = (): FilterQuery<DataSource> => {
-      const and: FilterQuery<DataSource>[] = [];
-      if (!isAdmin(caller)) and.push({ ownerId: caller.userId ?? "" });
+      const and: FilterQuery<DataSource>[] = [visible];
       const search = args.search?.trim();
       if (search) and.push({ [raw((a) => `lower(${a}.name) like ? escape '!'`, [likePattern(search)])]: [] });
       return { $and: and };
@@ -93,15 +127,48 @@ export class DataSourceService {
 
   /** The source, or null when there is none or the caller may not see it. */
   async find(em: EntityManager, caller: Caller, id: string): Promise<DataSource | null> {
+    if (!caller.userId) return null;
     const source = await em.findOne(DataSource, { id });
-    return source && mayUse(caller, source) ? source : null;
+    return source && (await this.sharing.accessOf(em, caller, DATA_SOURCE, source)) ? source : null;
   }
 
-  /** Like {@link find}, but NOT_FOUND instead of null. */
-  async get(em: EntityManager, caller: Caller, id: string): Promise<DataSource> {
-    const source = await this.find(em, caller, id);
-    if (!source) throw notFound("Data source", id);
+  /**
+   * Source `id` when the caller may do what `needed` allows with it: NOT_FOUND when they may not see it (as for a
+   * source that does not exist), FORBIDDEN when they may see it but not this.
+   */
+  async get(em: EntityManager, caller: Caller, id: string, needed = ResourceAccess.VIEWER): Promise<DataSource> {
+    requireUser(caller);
+    const source = await em.findOne(DataSource, { id });
+    const access = source ? await this.sharing.accessOf(em, caller, DATA_SOURCE, source) : null;
+    if (!source || !access) throw notFound("Data source", id);
+    // Kit's check says FORBIDDEN in the same words for every shareable resource.
+    if (!allows(access, needed)) await this.sharing.require(em, caller, DATA_SOURCE, source, needed, id);
     return source;
+  }
+
+  /** What the caller may do with each source (DataLoader batch for `DataSource.access`). */
+  async accessOf(em: EntityManager, caller: Caller, sources: readonly DataSource[]): Promise<ResourceAccess[]> {
+    // A source reached at all was visible to the caller, so anything less than a share is still VIEWER.
+    return (await this.sharing.accessOfMany(em, caller, DATA_SOURCE, sources)).map((a) => a ?? ResourceAccess.VIEWER);
+  }
+
+  /** The shares of a source: owners and admins see them all, anyone else none. */
+  async shares(em: EntityManager, caller: Caller, source: DataSource): Promise<DatasetShare[]> {
+    const access = await this.sharing.accessOf(em, caller, DATA_SOURCE, source);
+    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
+    return this.sharing.list(em, DATA_SOURCE, source.id);
+  }
+
+  /** Shares a source with a user or a role as viewer or editor (owners and admins). */
+  async share(em: EntityManager, caller: Caller, id: string, input: z.input<typeof shareInput>): Promise<DatasetShare> {
+    const source = await this.get(em, caller, id);
+    return this.sharing.grant(em, caller, DATA_SOURCE, source, input);
+  }
+
+  /** Ends one share of a source (owners and admins); false when there was no such share. */
+  async unshare(em: EntityManager, caller: Caller, id: string, shareId: string): Promise<boolean> {
+    const source = await this.get(em, caller, id);
+    return this.sharing.revoke(em, caller, DATA_SOURCE, source, shareId);
   }
 
   /**
@@ -118,29 +185,14 @@ export class DataSourceService {
   ): Promise<DataSource> {
     const data = parseInput(registerDataSourceInput, input);
     const connection = parseConnection(data.kind, data.connection);
-    if (connection.kind === DataSourceKind.SQLITE) {
-      // A SQLite source reads a file of the server's own disk; only admins decide which files are fair game.
-      if (!isAdmin(caller)) throw forbidden("Only admins may register SQLite files as data sources");
-      assertOutsideDataDir(connection.path, this.options.dataDir);
-    }
+    this.assertMayRead(caller, connection, "register");
     if (await em.count(DataSource, { ownerId: caller.userId, name: data.name })) {
       throw conflict(`You already have a data source named ${data.name}`);
     }
-    const summary = summarize(connection);
-    try {
-      await this.test(connection);
-    } catch (err) {
-      const where = summary.endpoint ?? summary.path ?? `${summary.host}:${summary.port}/${summary.database ?? ""}`;
-      throw badInput(`Cannot connect to ${KIND_NAMES[data.kind]} at ${where}: ${reason(err)}`, {
-        connection: reason(err),
-      });
-    }
-    const { kind: _kind, ...secret } = connection;
     const source = em.create(DataSource, {
       name: data.name,
       kind: data.kind,
-      encryptedConnection: encryptSecret(JSON.stringify(secret), this.options.secretKey),
-      connection: summary,
+      ...(await this.testAndSeal(connection)),
       ownerId: caller.userId,
     });
     await em.persistAndFlush(source);
@@ -148,18 +200,89 @@ export class DataSourceService {
     return source;
   }
 
+  /**
+   * Renames a source or points it elsewhere (a connection of the same kind, tested first like a new one; a
+   * database source then gets its catalog read again). Editors of the source, owners and admins.
+   *
+   * @throws NOT_FOUND when the caller may not see it; FORBIDDEN for a viewer, or for a non-admin changing a SQLite
+   * path; BAD_USER_INPUT for invalid input or a failed connection test; CONFLICT when the owner already has a source
+   * by the new name.
+   */
+  async update(
+    em: EntityManager,
+    caller: Caller,
+    id: string,
+    input: z.input<typeof updateDataSourceInput>,
+  ): Promise<DataSource> {
+    const data = parseInput(updateDataSourceInput, input);
+    const source = await this.get(em, caller, id, ResourceAccess.EDITOR);
+    if (data.name && data.name !== source.name) {
+      if (await em.count(DataSource, { ownerId: source.ownerId, name: data.name, id: { $ne: source.id } })) {
+        throw conflict(`The owner already has a data source named ${data.name}`);
+      }
+      source.name = data.name;
+    }
+    const reconnect = data.connection !== undefined && data.connection !== null;
+    if (reconnect) {
+      const connection = parseConnection(source.kind, data.connection);
+      this.assertMayRead(caller, connection, "point");
+      Object.assign(source, await this.testAndSeal(connection));
+    }
+    await em.flush();
+    if (reconnect && source.kind !== DataSourceKind.S3 && !this.running.has(source.id)) {
+      await this.startRefresh(em, source);
+    }
+    return source;
+  }
+
+  /** Refuses what only admins may connect to: a SQLite source reads a file of the server's own disk. */
+  private assertMayRead(caller: Caller, connection: Connection, verb: "register" | "point"): void {
+    if (connection.kind !== DataSourceKind.SQLITE) return;
+    if (!isAdmin(caller)) {
+      throw forbidden(
+        verb === "register"
+          ? "Only admins may register SQLite files as data sources"
+          : "Only admins may point a data source at a SQLite file",
+      );
+    }
+    assertOutsideDataDir(connection.path, this.options.dataDir);
+  }
+
+  /**
+   * Connects once to check the connection works, then returns it encrypted with the summary that may be shown.
+   *
+   * @throws BAD_USER_INPUT with the driver's reason when the connection fails.
+   */
+  private async testAndSeal(connection: Connection): Promise<Pick<DataSource, "encryptedConnection" | "connection">> {
+    const summary = summarize(connection);
+    try {
+      await this.test(connection);
+    } catch (err) {
+      const where = summary.endpoint ?? summary.path ?? `${summary.host}:${summary.port}/${summary.database ?? ""}`;
+      throw badInput(`Cannot connect to ${KIND_NAMES[connection.kind]} at ${where}: ${reason(err)}`, {
+        connection: reason(err),
+      });
+    }
+    const { kind: _kind, ...secret } = connection;
+    return {
+      encryptedConnection: encryptSecret(JSON.stringify(secret), this.options.secretKey),
+      connection: summary,
+    };
+  }
+
   private async test(connection: Connection): Promise<void> {
     if (connection.kind === DataSourceKind.S3) return testS3(connection);
     return this.driver(connection).test();
   }
 
-  /** Deletes the source with its catalog and refresh history; only the owner or an admin may. */
+  /** Deletes the source with its catalog, refresh history and shares; only the owner or an admin may. */
   async delete(em: EntityManager, caller: Caller, id: string): Promise<boolean> {
-    const source = await this.get(em, caller, id);
+    const source = await this.get(em, caller, id, ResourceAccess.OWNER);
     await em.transactional(async (tx) => {
       await tx.nativeDelete(CatalogTable, { dataSourceId: source.id });
       await tx.nativeDelete(CatalogRefreshJob, { dataSourceId: source.id });
       await tx.nativeDelete(DataSource, { id: source.id });
+      await this.sharing.removeAll(tx, DATA_SOURCE, source.id);
     });
     em.clear();
     return true;
@@ -275,7 +398,8 @@ export class DataSourceService {
     let sourceIds: string[] | undefined;
     if (dataSourceId) sourceIds = [(await this.get(em, caller, dataSourceId)).id];
     else if (!isAdmin(caller)) {
-      sourceIds = (await em.find(DataSource, { ownerId: caller.userId ?? "" }, { fields: ["id"] })).map((s) => s.id);
+      const visible = await this.visibleWhere(em, caller);
+      sourceIds = (await em.find(DataSource, visible, { fields: ["id"] })).map((s) => s.id);
     }
     const filter: FilterQuery<CatalogTable>[] = searchFilters(query);
     if (sourceIds) filter.push({ dataSourceId: { $in: sourceIds } });
@@ -289,7 +413,7 @@ export class DataSourceService {
    * for the source is returned instead of starting another.
    */
   async refreshCatalog(em: EntityManager, caller: Caller, dataSourceId: string): Promise<CatalogRefreshJob> {
-    const source = await this.get(em, caller, dataSourceId);
+    const source = await this.get(em, caller, dataSourceId, ResourceAccess.EDITOR);
     if (source.kind === DataSourceKind.S3) throw notADatabase(source);
     const running = this.running.get(source.id);
     if (running) return em.findOneOrFail(CatalogRefreshJob, { id: running.jobId });
@@ -378,10 +502,6 @@ export class DataSourceService {
       if (this.running.get(dataSourceId)?.jobId === jobId) this.running.delete(dataSourceId);
     }
   }
-}
-
-function mayUse(caller: Caller, source: DataSource): boolean {
-  return isAdmin(caller) || (caller.userId !== undefined && source.ownerId === caller.userId);
 }
 
 function notADatabase(source: DataSource) {

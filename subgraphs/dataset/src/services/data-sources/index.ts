@@ -1,6 +1,7 @@
 export {
   DataSourceService,
   registerDataSourceInput,
+  updateDataSourceInput,
   type DataSourceServiceOptions,
   type ListDataSourcesArgs,
 } from "./data-source-service.js";
