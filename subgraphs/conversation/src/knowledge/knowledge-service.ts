@@ -273,10 +273,14 @@ export class KnowledgeService {
     const keys = (await em.find(KnowledgeDocument, { knowledgeBase: kb.id }, { fields: ["objectKey"] }))
       .map((d) => d.objectKey)
       .filter((k): k is string => Boolean(k));
-    await em.nativeDelete(KnowledgeChunk, { knowledgeBaseId: kb.id });
-    await em.nativeDelete(KnowledgeDocument, { knowledgeBase: kb.id });
-    await em.nativeDelete(KnowledgeBase, { id: kb.id });
-    await this.deps.sharing.removeAll(em, KNOWLEDGE_BASE, kb.id);
+    // The rows go together or not at all; the vectors and files follow once they are gone (a leftover there is
+    // unreachable, where a half-deleted knowledge base would still be listed).
+    await em.transactional(async (tx) => {
+      await tx.nativeDelete(KnowledgeChunk, { knowledgeBaseId: kb.id });
+      await tx.nativeDelete(KnowledgeDocument, { knowledgeBase: kb.id });
+      await tx.nativeDelete(KnowledgeBase, { id: kb.id });
+      await this.deps.sharing.removeAll(tx, KNOWLEDGE_BASE, kb.id);
+    });
     await this.deps.vectors
       .dropCollection(collectionName(kb.id))
       .catch((err: unknown) =>
