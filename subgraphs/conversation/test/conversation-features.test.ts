@@ -368,12 +368,13 @@ describe("conversation features: search, pin, settings, branches, feedback, usag
       q2.userMessage.id,
       q2.assistantMessage.id,
     ]);
-    // Regenerating a question (not a reply) adds one more reply to it; with a model of its own.
-    const third = (await gqlOk(app.url, alice, REGENERATE, { id: first.userMessage.id, modelId: "m3" }))
+    // Regenerating a question (not a reply) adds one more reply to it; with a model of its own (a slow one, so the
+    // reply is still streaming when the branch is asked to move below).
+    const third = (await gqlOk(app.url, alice, REGENERATE, { id: first.userMessage.id, modelId: "m3-slow" }))
       .regenerateMessage as Turn;
     expect(third.assistantMessage).toMatchObject({
       alternativeIndex: 3,
-      modelId: "m3",
+      modelId: "m3-slow",
       parentId: first.userMessage.id,
     });
     // While it streams, the branch cannot move.

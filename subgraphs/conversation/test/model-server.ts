@@ -29,9 +29,9 @@ export const tokenText = (i: number) => `t${i} `;
 /**
  * A tiny OpenAI-compatible streaming server on 127.0.0.1 for tests: `POST /v1/chat/completions` answers with
  * server-sent event chunks. The last user message steers it: `tokens:N` (default 20) chunks, `delay:MS`
- * (default 5) between them, `break:K` drops the connection after K chunks, `stall:K` goes silent after K chunks
- * with the connection left open, `numbered` prefixes every token with the request's number (`r3:t0 `), so that two
- * answers to the same question differ. A client that hangs up stops it.
+ * (default 5; 100 for a model whose name ends in `-slow`) between them, `break:K` drops the connection after K
+ * chunks, `stall:K` goes silent after K chunks with the connection left open, `numbered` prefixes every token with
+ * the request's number (`r3:t0 `), so that two answers to the same question differ. A client that hangs up stops it.
  */
 export async function startModelServer(): Promise<ModelServer> {
   const requests: SeenRequest[] = [];
@@ -57,7 +57,8 @@ export async function startModelServer(): Promise<ModelServer> {
       });
       const last = seen.body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
       const count = Number(/tokens:(\d+)/.exec(last)?.[1] ?? 20);
-      const delay = Number(/delay:(\d+)/.exec(last)?.[1] ?? 5);
+      // A model named `…-slow` takes its time whatever the message says (to hold a regenerated reply open).
+      const delay = seen.body.model.endsWith("-slow") ? 100 : Number(/delay:(\d+)/.exec(last)?.[1] ?? 5);
       const breakAfter = Number(/break:(\d+)/.exec(last)?.[1] ?? -1);
       const stallAfter = Number(/stall:(\d+)/.exec(last)?.[1] ?? -1);
       const prefix = /\bnumbered\b/.test(last) ? `r${requests.length}:` : "";
