@@ -1,4 +1,4 @@
-import type { SubgraphContext } from "@ods/kit";
+import { whereThrough, type SubgraphContext } from "@ods/kit";
 import { KnowledgeChunk, type KnowledgeBase, type KnowledgeDocument } from "./entities/index.js";
 import type { ConversationServices } from "./services/index.js";
 
@@ -23,12 +23,8 @@ export async function resolveDocumentReference(
 /** `KnowledgeChunk` references; one whose knowledge base the caller may not see resolves to null. */
 export async function resolveKnowledgeChunkReference(ref: { id: string }, { em, caller, services }: Ctx) {
   if (!caller.userId) return null;
-  const knowledgeBase = (await services.knowledge.reachableWhere(em, caller)) as object;
-  // Admins reach every chunk: an empty scope is no condition at all.
-  return em.findOne(
-    KnowledgeChunk,
-    Object.keys(knowledgeBase).length ? { id: ref.id, document: { knowledgeBase } } : { id: ref.id },
-  );
+  const scope = (await services.knowledge.reachableWhere(em, caller)) as object;
+  return em.findOne(KnowledgeChunk, whereThrough({ id: ref.id }, "document.knowledgeBase", scope));
 }
 
 /** `Dataset` is the dataset subgraph's; here it only carries the lineage field, so any id resolves. */

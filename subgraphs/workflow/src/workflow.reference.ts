@@ -1,6 +1,5 @@
-import type { SubgraphContext } from "@ods/kit";
+import { whereThrough, type SubgraphContext } from "@ods/kit";
 import { Execution, Workflow } from "./entities/index.js";
-import { withWorkflow } from "./services/execution-service.js";
 import type { WorkflowServices } from "./services/index.js";
 
 /** Resolves `Workflow` references from other subgraphs; one the caller may not see resolves to null. */
@@ -9,7 +8,10 @@ export async function resolveWorkflowReference(
   { em, caller, services }: SubgraphContext<WorkflowServices>,
 ): Promise<Workflow | null> {
   if (!caller.userId) return null;
-  return em.findOne(Workflow, { id: ref.id, ...((await services.workflows.reachableWhere(em, caller)) as object) });
+  return em.findOne(Workflow, {
+    id: ref.id,
+    ...((await services.workflows.reachableWhere(em, caller)) as object as object),
+  });
 }
 
 /** `Dataset` is the dataset subgraph's; here it only carries the lineage field, so any id resolves. */
@@ -23,5 +25,8 @@ export async function resolveExecutionReference(
   { em, caller, services }: SubgraphContext<WorkflowServices>,
 ): Promise<Execution | null> {
   if (!caller.userId) return null;
-  return em.findOne(Execution, withWorkflow({ id: ref.id }, await services.workflows.reachableWhere(em, caller)));
+  return em.findOne(
+    Execution,
+    whereThrough({ id: ref.id }, "workflow", (await services.workflows.reachableWhere(em, caller)) as object),
+  );
 }

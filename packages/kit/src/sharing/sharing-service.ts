@@ -141,8 +141,25 @@ export class SharingService<S extends ResourceShareBase> {
   }
 
   /**
+   * What the caller may do with resources they have reached through {@link visibleWhere} or
+   * {@link reachableWhere}: at least `VIEWER` (DataLoader batch for an `access` field).
+   */
+  async accessOfVisible(
+    em: EntityManager,
+    caller: Caller,
+    resourceType: string,
+    resources: readonly OwnedResource[],
+  ): Promise<ResourceAccess[]> {
+    return (await this.accessOfMany(em, caller, resourceType, resources)).map((a) => a ?? ResourceAccess.VIEWER);
+  }
+
+  /**
    * Checks that the caller may do what `needed` allows with `resource`: NOT_FOUND when they may not even see
    * it (or it is null), FORBIDDEN when they may see it but not this. Returns their access.
+   *
+   * @param id - the id the caller asked for, named in NOT_FOUND
+   * @param what - what NOT_FOUND calls it (`resourceType` by default): a document of a knowledge base the caller
+   * may not see is "Document <id> was not found", which does not reveal the knowledge base.
    */
   async require<R extends OwnedResource>(
     em: EntityManager,
@@ -151,15 +168,23 @@ export class SharingService<S extends ResourceShareBase> {
     resource: R | null | undefined,
     needed: ResourceAccess,
     id: string,
+    what = resourceType,
   ): Promise<ResourceAccess> {
     if (!caller.userId) throw unauthenticated();
     const access = resource ? await this.accessOf(em, caller, resourceType, resource) : null;
-    if (!access) throw notFound(resourceType, id);
+    if (!access) throw notFound(what, id);
     if (!allows(access, needed)) {
       const verb = needed === ResourceAccess.EDITOR ? "change" : "delete or share";
       throw forbidden(`This ${resourceType} is shared with you as ${access.toLowerCase()}: you may not ${verb} it`);
     }
     return access;
+  }
+
+  /** The shares of a resource as `caller` may see them: all of them for its owner and admins, none for others. */
+  async sharesFor(em: EntityManager, caller: Caller, resourceType: string, resource: OwnedResource): Promise<S[]> {
+    const access = await this.accessOf(em, caller, resourceType, resource);
+    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
+    return this.list(em, resourceType, resource.id);
   }
 
   /** The shares of one resource, oldest first. */
@@ -249,6 +274,20 @@ export class SharingService<S extends ResourceShareBase> {
   async removeAll(em: EntityManager, resourceType: string, resourceId: string): Promise<void> {
     await em.nativeDelete(this.entity, { resourceType, resourceId } as FilterQuery<S>);
   }
+}
+
+/**
+ * A scope from {@link SharingService.visibleWhere} or {@link SharingService.reachableWhere} as a condition on the
+ * relation at `path` (e.g. `"document.knowledgeBase"` for chunks), added to `where`. An admin's scope is empty, and
+ * an empty condition on a relation is left out rather than written as one.
+ */
+export function whereThrough<W extends object>(where: W, path: string, scope: object): W {
+  if (Object.keys(scope).length === 0) return where;
+  const nested = path
+    .split(".")
+    .reverse()
+    .reduce<object>((inner, key) => ({ [key]: inner }), scope);
+  return { ...where, ...nested };
 }
 
 /** Access that needs no share: owners and admins. */

@@ -17,6 +17,7 @@ import {
   type SharingService,
   type shareInput,
   withoutNulls,
+  whereThrough,
 } from "@ods/kit";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -135,16 +136,13 @@ export class KnowledgeService {
   }
 
   /** What the caller may do with each knowledge base (DataLoader batch for `KnowledgeBase.access`). */
-  async accessOf(em: EntityManager, caller: Caller, kbs: readonly KnowledgeBase[]): Promise<ResourceAccess[]> {
-    const access = await this.deps.sharing.accessOfMany(em, caller, KNOWLEDGE_BASE, kbs);
-    return access.map((a) => a ?? ResourceAccess.VIEWER);
+  accessOf(em: EntityManager, caller: Caller, kbs: readonly KnowledgeBase[]): Promise<ResourceAccess[]> {
+    return this.deps.sharing.accessOfVisible(em, caller, KNOWLEDGE_BASE, kbs);
   }
 
   /** The shares of a knowledge base: owners and admins see them all, anyone else none. */
-  async shares(em: EntityManager, caller: Caller, kb: KnowledgeBase): Promise<ConversationShare[]> {
-    const access = await this.deps.sharing.accessOf(em, caller, KNOWLEDGE_BASE, kb);
-    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
-    return this.deps.sharing.list(em, KNOWLEDGE_BASE, kb.id);
+  shares(em: EntityManager, caller: Caller, kb: KnowledgeBase): Promise<ConversationShare[]> {
+    return this.deps.sharing.sharesFor(em, caller, KNOWLEDGE_BASE, kb);
   }
 
   /** Shares a knowledge base with a user or a role as viewer or editor (owners and admins). */
@@ -382,10 +380,7 @@ export class KnowledgeService {
   ): Promise<(KnowledgeDocument | null)[]> {
     if (!caller.userId) return ids.map(() => null);
     const scope = (await this.reachableWhere(em, caller)) as object;
-    const rows = await em.find(KnowledgeDocument, {
-      id: { $in: [...ids] },
-      ...(Object.keys(scope).length ? { knowledgeBase: scope } : {}),
-    });
+    const rows = await em.find(KnowledgeDocument, whereThrough({ id: { $in: [...ids] } }, "knowledgeBase", scope));
     return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   }
 
@@ -402,26 +397,8 @@ export class KnowledgeService {
     requireUser(caller);
     const doc = await em.findOne(KnowledgeDocument, { id }, { populate: ["knowledgeBase"] });
     if (!doc) throw notFound("Document", id);
-    await this.requireIn(em, caller, doc.knowledgeBase, needed, "Document", id);
+    await this.deps.sharing.require(em, caller, KNOWLEDGE_BASE, doc.knowledgeBase, needed, id, "Document");
     return doc;
-  }
-
-  /**
-   * Checks the caller's access to the knowledge base a document or chunk belongs to. One they may not see is
-   * NOT_FOUND under the document's or chunk's name, so the answer does not reveal that the knowledge base exists.
-   */
-  private async requireIn(
-    em: EntityManager,
-    caller: Caller,
-    kb: KnowledgeBase,
-    needed: ResourceAccess,
-    what: string,
-    id: string,
-  ): Promise<void> {
-    if (!(await this.deps.sharing.accessOf(em, caller, KNOWLEDGE_BASE, kb))) throw notFound(what, id);
-    // Seen but not enough: the kit's FORBIDDEN, which says what the share allows.
-    if (needed !== ResourceAccess.VIEWER)
-      await this.deps.sharing.require(em, caller, KNOWLEDGE_BASE, kb, needed, kb.id);
   }
 
   /** Deletes a document with its chunks, vectors and stored file. */
@@ -480,7 +457,8 @@ export class KnowledgeService {
     requireUser(caller);
     const chunk = await em.findOne(KnowledgeChunk, { id }, { populate: ["document", "document.knowledgeBase"] });
     if (!chunk) throw notFound("Chunk", id);
-    await this.requireIn(em, caller, chunk.document.knowledgeBase, ResourceAccess.EDITOR, "Chunk", id);
+    const kb = chunk.document.knowledgeBase;
+    await this.deps.sharing.require(em, caller, KNOWLEDGE_BASE, kb, ResourceAccess.EDITOR, id, "Chunk");
     const content = input.content?.trim();
     if (input.content !== undefined && input.content !== null && !content) {
       throw badInput("A chunk's text must not be empty", { content: "must not be empty" });
@@ -490,7 +468,6 @@ export class KnowledgeService {
         content: "must be at most 20000 characters",
       });
     }
-    const kb = chunk.document.knowledgeBase;
     if (content && content !== chunk.content) {
       const [vector] = await this.deps.embedder.embed(kb.embeddingModelId, [content], caller);
       await this.deps.vectors.ensureCollection(collectionName(kb.id), vector!.length);

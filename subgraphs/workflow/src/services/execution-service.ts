@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from "@mikro-orm/core";
 import {
   ResourceAccess,
+  whereThrough,
   badInput,
   followStream,
   notFound,
@@ -58,7 +59,7 @@ export class ExecutionService {
     requireUser(caller);
     const execution = await em.findOne(
       Execution,
-      withWorkflow({ id }, await this.workflows.reachableWhere(em, caller)),
+      whereThrough({ id }, "workflow", (await this.workflows.reachableWhere(em, caller)) as object),
       { refresh: options.refresh },
     );
     if (!execution) throw notFound("Execution", id);
@@ -189,11 +190,6 @@ export class ExecutionService {
       yield { ...(entry.event as ExecutionEventData), seq: entry.seq };
     }
   }
-}
-
-/** `where` limited to executions of the workflows `scope` matches (none for admins: `{}`). */
-export function withWorkflow(where: FilterQuery<Execution>, scope: FilterQuery<Workflow>): FilterQuery<Execution> {
-  return Object.keys(scope).length ? ({ ...(where as object), workflow: scope } as FilterQuery<Execution>) : where;
 }
 
 /** The EXECUTION_FINISHED event rebuilt from a finished execution's row, with the row's last `seq`. */

@@ -88,15 +88,13 @@ export class WorkflowService {
   }
 
   /** What the caller may do with each workflow (DataLoader batch for `Workflow.access`). */
-  async accessOf(em: EntityManager, caller: Caller, workflows: readonly Workflow[]): Promise<ResourceAccess[]> {
-    return (await this.sharing.accessOfMany(em, caller, WORKFLOW, workflows)).map((a) => a ?? ResourceAccess.VIEWER);
+  accessOf(em: EntityManager, caller: Caller, workflows: readonly Workflow[]): Promise<ResourceAccess[]> {
+    return this.sharing.accessOfVisible(em, caller, WORKFLOW, workflows);
   }
 
   /** The shares of a workflow: owners and admins see them all, anyone else none. */
-  async shares(em: EntityManager, caller: Caller, workflow: Workflow): Promise<WorkflowShare[]> {
-    const access = await this.sharing.accessOf(em, caller, WORKFLOW, workflow);
-    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
-    return this.sharing.list(em, WORKFLOW, workflow.id);
+  shares(em: EntityManager, caller: Caller, workflow: Workflow): Promise<WorkflowShare[]> {
+    return this.sharing.sharesFor(em, caller, WORKFLOW, workflow);
   }
 
   /** Shares a workflow with a user or a role as viewer or editor (owners and admins). */

@@ -1,13 +1,11 @@
 import { raw, type EntityManager, type FilterQuery } from "@mikro-orm/core";
 import {
-  allows,
   badInput,
   conflict,
   decryptSecret,
   type SecretKeys,
   encryptSecret,
   forbidden,
-  notFound,
   pageWindow,
   parseInput,
   ResourceAccess,
@@ -139,24 +137,18 @@ export class DataSourceService {
   async get(em: EntityManager, caller: Caller, id: string, needed = ResourceAccess.VIEWER): Promise<DataSource> {
     requireUser(caller);
     const source = await em.findOne(DataSource, { id });
-    const access = source ? await this.sharing.accessOf(em, caller, DATA_SOURCE, source) : null;
-    if (!source || !access) throw notFound("Data source", id);
-    // Kit's check says FORBIDDEN in the same words for every shareable resource.
-    if (!allows(access, needed)) await this.sharing.require(em, caller, DATA_SOURCE, source, needed, id);
-    return source;
+    await this.sharing.require(em, caller, DATA_SOURCE, source, needed, id, "Data source");
+    return source!;
   }
 
   /** What the caller may do with each source (DataLoader batch for `DataSource.access`). */
-  async accessOf(em: EntityManager, caller: Caller, sources: readonly DataSource[]): Promise<ResourceAccess[]> {
-    // A source reached at all was visible to the caller, so anything less than a share is still VIEWER.
-    return (await this.sharing.accessOfMany(em, caller, DATA_SOURCE, sources)).map((a) => a ?? ResourceAccess.VIEWER);
+  accessOf(em: EntityManager, caller: Caller, sources: readonly DataSource[]): Promise<ResourceAccess[]> {
+    return this.sharing.accessOfVisible(em, caller, DATA_SOURCE, sources);
   }
 
   /** The shares of a source: owners and admins see them all, anyone else none. */
-  async shares(em: EntityManager, caller: Caller, source: DataSource): Promise<DatasetShare[]> {
-    const access = await this.sharing.accessOf(em, caller, DATA_SOURCE, source);
-    if (access !== ResourceAccess.OWNER && access !== ResourceAccess.ADMIN) return [];
-    return this.sharing.list(em, DATA_SOURCE, source.id);
+  shares(em: EntityManager, caller: Caller, source: DataSource): Promise<DatasetShare[]> {
+    return this.sharing.sharesFor(em, caller, DATA_SOURCE, source);
   }
 
   /** Shares a source with a user or a role as viewer or editor (owners and admins). */
