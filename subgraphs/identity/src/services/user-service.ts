@@ -77,17 +77,7 @@ export class UserService {
       throw unauthenticated("Wrong email or password");
     }
     await this.throttle.success(em, keys);
-    const tokens = await this.sessions.start(em, user, { ...meta, method: "password" });
-    this.audit.record({
-      action: "auth.login",
-      actorId: user.id,
-      actorType: "user",
-      ip: meta.ip ?? undefined,
-      resourceType: "Session",
-      resourceId: tokens.sessionId,
-      details: { method: "password" },
-    });
-    return tokens;
+    return this.signIn(em, user, meta, { method: "password" });
   }
 
   /**
@@ -124,7 +114,17 @@ export class UserService {
     }
     if (user.disabled) throw unauthenticated("This account is disabled");
     await em.flush();
-    const tokens = await this.sessions.start(em, user, { ...meta, method: "oidc" });
+    return this.signIn(em, user, meta, { method: "oidc", issuer: data.issuer });
+  }
+
+  /** Starts a session for a user who proved who they are, and records the sign-in. */
+  private async signIn(
+    em: EntityManager,
+    user: User,
+    meta: Omit<SessionMeta, "method">,
+    details: { method: "password" | "oidc"; issuer?: string },
+  ): Promise<SessionTokens> {
+    const tokens = await this.sessions.start(em, user, { ...meta, method: details.method });
     this.audit.record({
       action: "auth.login",
       actorId: user.id,
@@ -132,7 +132,7 @@ export class UserService {
       ip: meta.ip ?? undefined,
       resourceType: "Session",
       resourceId: tokens.sessionId,
-      details: { method: "oidc", issuer: data.issuer },
+      details,
     });
     return tokens;
   }
