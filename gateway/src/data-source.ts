@@ -1,19 +1,16 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { CLIENT_AGENT_HEADER, CLIENT_IP_HEADER, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER } from "@ods/kit";
 import type { GatewayContext } from "./context.js";
-import { subgraphFetcher } from "./subgraph-fetcher.js";
-
-/** One pool of connections per gateway process, shared by every subgraph's data source (bounded per subgraph). */
-const fetcher = subgraphFetcher();
+import { subgraphHttp } from "./subgraph-fetcher.js";
 
 /**
  * Sends each subgraph request with the caller's internal token and the request id, over the gateway's bounded
- * keep-alive pool ({@link subgraphFetcher}) instead of the default fetcher, which keeps the gateway's added
- * latency to about a millisecond on loopback and turns a burst of requests into a queue, not connect timeouts.
+ * keep-alive pool ({@link subgraphHttp}) instead of the default fetcher, which keeps the gateway's added latency
+ * to about a millisecond on loopback and turns a burst of requests into a queue, not connect timeouts.
  */
 export class InternalDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(url: string) {
-    super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource["fetcher"] });
+    super({ url, fetcher: subgraphHttp as unknown as RemoteGraphQLDataSource["fetcher"] });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

@@ -74,6 +74,9 @@ export function subgraphFetcher(options: { maxSockets?: number } = {}) {
     });
 }
 
+/** The gateway's one pool of subgraph connections: query plans and subscription entity fetches share it. */
+export const subgraphHttp = subgraphFetcher();
+
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
   const value = headers[name.toLowerCase()];
   if (value === undefined) return null;

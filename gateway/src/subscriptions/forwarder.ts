@@ -31,6 +31,7 @@ import {
   usedVariables,
   type EntityFetch,
 } from "./plan.js";
+import { subgraphHttp } from "../subgraph-fetcher.js";
 import { ownersOf, type SupergraphIndex } from "./supergraph-index.js";
 
 export interface ForwarderDeps {
@@ -225,7 +226,7 @@ async function fetch_(
   query: string,
   variables: Record<string, unknown>,
 ): Promise<ExecutionResult> {
-  const res = await fetch(`${deps.urls[graph]}/graphql`, {
+  const res = await subgraphHttp(`${deps.urls[graph]}/graphql`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
