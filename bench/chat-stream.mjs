@@ -15,11 +15,11 @@
 // Workers run closed loops (one stream after another) and start spread over one stream's length, so a level
 // holds about that many streams open at once; each worker has its own graphql-ws connection, like a browser.
 // The upstream runs in a worker thread, so its token timing does not wait for the load generator's event loop.
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { processCpuMs } from "./process-cpu.mjs";
 
 /** Milliseconds on the system-wide monotonic clock: comparable between threads and processes. */
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -351,20 +351,7 @@ async function main() {
     perEvent: a.events ? a.tokens / a.events : NaN,
   });
   /** CPU time (user + system, ms) each of the given processes has used so far, from /proc (Linux, 100 ticks/s). */
-  const cpuTimes = async (platform) =>
-    Object.fromEntries(
-      await Promise.all(
-        ["gateway", "conversation", "model"].map(async (name) => {
-          const pid = platform.children.find((c) => c.name === name)?.child.pid;
-          try {
-            const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
-            return [name, (Number(fields[11]) + Number(fields[12])) * 10];
-          } catch {
-            return [name, NaN];
-          }
-        }),
-      ),
-    );
+  const cpuTimes = (platform) => processCpuMs(platform, ["gateway", "conversation", "model"]);
   const row = (level, batch, target, s, a, cpu = "") => ({
     streams: level,
     "batch ms": batch,

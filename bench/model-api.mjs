@@ -13,11 +13,11 @@
 // stream), is what a served model gives each of 50 concurrent streams; `--gap 3` is a stress test in which the
 // two cores, not the platform's per-request work, decide the figures. `cpu ms/stream` is the CPU time the
 // gateway and the model subgraph spent per stream (from /proc).
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { processCpuMs } from "./process-cpu.mjs";
 
 if (!isMainThread) await runUpstream(workerData);
 else await main();
@@ -102,20 +102,7 @@ async function main() {
   };
 
   /** CPU time (user + system, ms) the gateway and the model subgraph have used so far (Linux, 100 ticks/s). */
-  const cpuTimes = async () =>
-    Object.fromEntries(
-      await Promise.all(
-        ["gateway", "model"].map(async (name) => {
-          const pid = platform.children.find((c) => c.name === name)?.child.pid;
-          try {
-            const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
-            return [name, (Number(fields[11]) + Number(fields[12])) * 10];
-          } catch {
-            return [name, NaN];
-          }
-        }),
-      ),
-    );
+  const cpuTimes = () => processCpuMs(platform, ["gateway", "model"]);
 
   /** `concurrency` closed loops of `rounds` streams each, their starts spread over one stream's length. */
   async function cell(target, concurrency) {
