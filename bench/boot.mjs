@@ -11,11 +11,13 @@ const admin = { email: "bench@example.com", password: "bench-password" };
  * @param {object} [options]
  * @param {string} [options.dataDir] - a data folder the benchmark prepared (removed by `stop()` all the same)
  * @param {Record<string, string>} [options.env] - extra settings for every process
+ * @param {(name: string, line: string) => void} [options.onLog] - each line a process prints
  */
 export async function bootBench(options = {}) {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "ods-bench-")));
   const platform = await startPlatform({
     randomPorts: true,
+    onLog: options.onLog,
     env: {
       ODS_DATA_DIR: dataDir,
       ODS_ADMIN_EMAIL: admin.email,

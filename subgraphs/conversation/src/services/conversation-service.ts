@@ -20,7 +20,7 @@ import {
   MessageStatus,
   type GenerationParams,
 } from "../entities/index.js";
-import { findOwnedMessage, type GenerationService } from "./generation-service.js";
+import { findOwnedMessage, type GenerationService, type ReplySource } from "./generation-service.js";
 import { STOP_CHANNEL } from "./stream-events.js";
 
 /** The most a single message may hold. */
@@ -397,7 +397,6 @@ export class ConversationService {
           { persist: false },
         );
     const fresh = !data.conversationId;
-    if (!fresh) await this.ensureIdle(em, conversation);
     const turn = await this.changeBranch(
       em,
       conversation,
@@ -421,6 +420,7 @@ export class ConversationService {
       params: { ...conversation.params, ...data.params },
       // A new conversation took them as its own already.
       ...(data.knowledgeBaseIds && !fresh ? { knowledgeBaseIds: data.knowledgeBaseIds } : {}),
+      source: replySource(conversation, turn),
     });
     return turn;
   }
@@ -446,12 +446,16 @@ export class ConversationService {
           ? await em.findOne(Message, { id: target.parentId, role: MessageRole.USER })
           : null;
     if (!question) throw badInput("messageId: this message answers no question", { messageId: "answers no question" });
-    await this.ensureIdle(em, conversation);
     const turn = await this.changeBranch(em, conversation, {}, (tx, rows, stamp, ref) => {
       const assistantMessage = newReply(tx, ref, rows, stamp, question, model ?? conversation.modelId);
       return { userMessage: question, assistantMessage, created: [assistantMessage] };
     });
-    this.generation.generate({ messageId: turn.assistantMessage.id, caller, params: { ...conversation.params } });
+    this.generation.generate({
+      messageId: turn.assistantMessage.id,
+      caller,
+      params: { ...conversation.params },
+      source: replySource(conversation, turn),
+    });
     return turn;
   }
 
@@ -466,7 +470,6 @@ export class ConversationService {
       throw badInput("messageId: only the user's own messages can be edited", { messageId: "not a user message" });
     }
     const conversation = target.conversation as Conversation;
-    await this.ensureIdle(em, conversation);
     const turn = await this.changeBranch(em, conversation, {}, (tx, rows, stamp, ref) => {
       const userMessage = newMessage(tx, ref, rows, stamp, {
         parentId: target.parentId ?? null,
@@ -477,7 +480,12 @@ export class ConversationService {
       const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, conversation.modelId);
       return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
     });
-    this.generation.generate({ messageId: turn.assistantMessage.id, caller, params: { ...conversation.params } });
+    this.generation.generate({
+      messageId: turn.assistantMessage.id,
+      caller,
+      params: { ...conversation.params },
+      source: replySource(conversation, turn),
+    });
     return turn;
   }
 
@@ -489,7 +497,6 @@ export class ConversationService {
     const target = await this.ownedMessage(em, caller, messageId);
     const conversation = target.conversation as Conversation;
     if (target.selected) return conversation;
-    await this.ensureIdle(em, conversation);
     await this.changeBranch(em, conversation, { activity: false, selectedId: target.id }, () => ({ created: [] }));
     return conversation;
   }
@@ -600,20 +607,15 @@ export class ConversationService {
     return message;
   }
 
-  /** CONFLICT while a reply streams in the conversation: the branch it extends must not move under it. */
-  private async ensureIdle(em: EntityManager, conversation: Conversation): Promise<void> {
-    const busy = await em.count(Message, { conversation: conversation.id, status: MessageStatus.STREAMING });
-    if (busy > 0) throw conflict("A reply is still being generated in this conversation: stop it or wait for it");
-  }
-
   /**
    * Changes the selected branch in one transaction: `build` adds messages (given the conversation's rows, light
    * columns only), then the branch through the last one it made (or `options.selectedId`) becomes the selected
    * one.
    *
    * @remarks The conversation's `revision` moves from the value this request read to the next, conditionally,
-   * first of all: of two changes racing past {@link ConversationService.ensureIdle}, the second finds it moved
-   * and fails with CONFLICT, writing nothing. Its row lock also orders them on PostgreSQL and MariaDB.
+   * first of all: of two changes racing, the second finds it moved and fails with CONFLICT, writing nothing. Its
+   * row lock also orders them on PostgreSQL and MariaDB. While a reply streams in the conversation the branch it
+   * extends must not move: CONFLICT too (found in the same read as the rows, so it costs no query of its own).
    */
   private async changeBranch<T extends { created: Message[] }>(
     em: EntityManager,
@@ -647,10 +649,13 @@ export class ConversationService {
             Message,
             { conversation: conversation.id },
             {
-              fields: ["id", "parentId", "position", "selected", "selectedRevision", "alternativeIndex"],
+              fields: ["id", "parentId", "position", "selected", "selectedRevision", "alternativeIndex", "status"],
               disableIdentityMap: true,
             },
           );
+          if (found.some((r) => r.status === MessageStatus.STREAMING)) {
+            throw conflict("A reply is still being generated in this conversation: stop it or wait for it");
+          }
           rows = found.map((r) => ({
             id: r.id,
             parentId: r.parentId ?? null,
@@ -695,6 +700,25 @@ export class ConversationService {
     if (on.length) await tx.nativeUpdate(Message, { id: { $in: on } }, { selected: true });
     await tx.nativeUpdate(Message, { id }, { selectedRevision: revision });
   }
+}
+
+/** What the new reply of `turn` is generated from, as this request knows it (see {@link GenerationJob.source}). */
+function replySource(conversation: Conversation, turn: Turn): ReplySource {
+  const question = turn.userMessage;
+  return {
+    conversationId: conversation.id,
+    modelId: turn.assistantMessage.modelId ?? conversation.modelId,
+    systemPrompt: conversation.systemPrompt ?? null,
+    promptTemplate: conversation.promptTemplate ?? null,
+    knowledgeBaseIds: conversation.knowledgeBaseIds,
+    retrieval: conversation.retrieval,
+    question: {
+      id: question.id,
+      parentId: question.parentId ?? null,
+      position: question.position,
+      content: question.content,
+    },
+  };
 }
 
 /** A new message on the selected branch, numbered after its existing versions (the turn's alternatives). */

@@ -35,10 +35,10 @@ export type StreamItem =
 /** What {@link GenerationOptions.augment} is given: the reply's conversation and question. */
 export interface AugmentInput {
   /**
-   * The reply's conversation. `knowledgeBaseIds` is the set this reply uses: the conversation's own, or the ones
-   * `sendMessage` passed for this reply alone (an in-memory override; the row is not changed).
+   * The reply's conversation's retrieval settings. `knowledgeBaseIds` is the set this reply uses: the
+   * conversation's own, or the ones `sendMessage` passed for this reply alone (the row is not changed).
    */
-  conversation: Conversation;
+  conversation: Pick<Conversation, "id" | "knowledgeBaseIds" | "retrieval">;
   /** The user's message the reply answers. */
   question: string;
   /** Who asked (the conversation's owner). */
@@ -107,6 +107,24 @@ export interface GenerationJob {
   params: GenerationParams;
   /** Knowledge bases for this reply only, instead of the conversation's. */
   knowledgeBaseIds?: string[];
+  /**
+   * What the request that stored the reply knows already (its conversation's settings and its question), so the
+   * reply does not read them back before calling the model. Without it they are read from the database.
+   */
+  source?: ReplySource;
+}
+
+/** What a reply is made from, besides the turns before its question. */
+export interface ReplySource {
+  conversationId: string;
+  /** The reply's model (its own, else the conversation's). */
+  modelId: string;
+  systemPrompt: string | null;
+  promptTemplate: Conversation["promptTemplate"];
+  knowledgeBaseIds: string[];
+  retrieval: Conversation["retrieval"];
+  /** The user's message the reply answers (the reply's parent). */
+  question: Pick<Message, "id" | "parentId" | "position" | "content">;
 }
 
 interface Running {
@@ -393,17 +411,17 @@ export class GenerationService {
     let failure: { code: string; reason: string } | undefined;
     try {
       const em = orm.em.fork();
-      const message = await em.findOneOrFail(Message, { id: job.messageId }, { populate: ["conversation"] });
-      const conversation = message.conversation;
-      const earlier = await branchBefore(em, message);
-      const question = earlier.pop();
+      const { source, earlier } = await readSource(em, job);
+      const question = source.question.content;
       let context: string | null = null;
       if (this.options.augment) {
-        // Only this unit of work sees the override, and nothing flushes it.
-        if (job.knowledgeBaseIds) conversation.knowledgeBaseIds = job.knowledgeBaseIds;
         const found = await this.augment({
-          conversation,
-          question: question?.content ?? "",
+          conversation: {
+            id: source.conversationId,
+            knowledgeBaseIds: job.knowledgeBaseIds ?? source.knowledgeBaseIds,
+            retrieval: source.retrieval,
+          },
+          question,
           caller: job.caller,
           signal,
         });
@@ -418,13 +436,13 @@ export class GenerationService {
       // The reply needs room too; reserve what was asked for, at most half of the context.
       const reserve = Math.min(job.params.maxTokens ?? 0, Math.floor(this.options.contextTokens / 2));
       const messages = buildPrompt(
-        { systemPrompt: conversation.systemPrompt, context, history: earlier, userMessage: question?.content ?? "" },
+        { systemPrompt: source.systemPrompt, context, history: earlier, userMessage: question },
         this.options.contextTokens - reserve,
       );
       const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
       armIdle();
       const request: ChatCompletionCreateParamsStreaming = {
-        model: message.modelId ?? conversation.modelId,
+        model: source.modelId,
         messages,
         stream: true,
         stream_options: { include_usage: true },
@@ -434,8 +452,8 @@ export class GenerationService {
       // The model API renders the template as the first system message; `messages` keeps only the conversation's
       // own system prompt, which then follows it. The SDK passes the extension field through as it is.
       const completion = await client.chat.completions.create(
-        (conversation.promptTemplate
-          ? { ...request, prompt_template: conversation.promptTemplate }
+        (source.promptTemplate
+          ? { ...request, prompt_template: source.promptTemplate }
           : request) as ChatCompletionCreateParamsStreaming,
         { signal: upstream },
       );
@@ -543,17 +561,53 @@ class AugmentFailure extends Error {
  * The turns before `message` on its branch, oldest first: its ancestors through `parentId`, so a reply never sees
  * another branch's messages (one query for the conversation, then a walk in memory).
  */
-export async function branchBefore(em: EntityManager, message: Message): Promise<Message[]> {
+export async function branchBefore(
+  em: EntityManager,
+  message: Pick<Message, "parentId" | "position"> & { conversation: { id: string } },
+): Promise<Message[]> {
+  // The first message of a conversation has nothing before it.
+  if (!message.parentId) return [];
   const rows = await em.find(Message, { conversation: message.conversation.id, position: { $lt: message.position } });
   const byId = new Map(rows.map((row) => [row.id, row]));
   const path: Message[] = [];
-  for (let id = message.parentId; id;) {
+  for (let id: string | null | undefined = message.parentId; id;) {
     const row = byId.get(id);
     if (!row) break;
     path.unshift(row);
     id = row.parentId;
   }
   return path;
+}
+
+/**
+ * The reply's source and the turns before its question: from the job when the request that stored the reply
+ * passed them (one query at most, none for a conversation's first question), else from the database.
+ */
+async function readSource(em: EntityManager, job: GenerationJob): Promise<{ source: ReplySource; earlier: Message[] }> {
+  if (job.source) {
+    const { question, conversationId } = job.source;
+    return {
+      source: job.source,
+      earlier: await branchBefore(em, { ...question, conversation: { id: conversationId } }),
+    };
+  }
+  const message = await em.findOneOrFail(Message, { id: job.messageId }, { populate: ["conversation"] });
+  const conversation = message.conversation;
+  const earlier = await branchBefore(em, message);
+  const question = earlier.pop();
+  if (!question) throw new Error(`reply ${job.messageId} answers no question`);
+  return {
+    source: {
+      conversationId: conversation.id,
+      modelId: message.modelId ?? conversation.modelId,
+      systemPrompt: conversation.systemPrompt ?? null,
+      promptTemplate: conversation.promptTemplate ?? null,
+      knowledgeBaseIds: conversation.knowledgeBaseIds,
+      retrieval: conversation.retrieval,
+      question,
+    },
+    earlier,
+  };
 }
 
 /** Runs `action`, trying again after a short, growing pause when it throws (`attempts` tries in all). */
