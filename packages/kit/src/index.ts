@@ -7,6 +7,7 @@ export * from "./errors.js";
 export * from "./logger.js";
 export * from "./model-client.js";
 export * from "./object-store.js";
+export * from "./openai-http/index.js";
 export * from "./pubsub/index.js";
 export * from "./request-context.js";
 export * from "./s3-object-store.js";

@@ -1,6 +1,7 @@
 import type { MikroORM } from "@mikro-orm/core";
 import {
   DatasetReader,
+  createChatStreamer,
   createModelClient,
   createObjectStore,
   createPubSub,
@@ -93,7 +94,7 @@ export async function startConversationSubgraph(
   const generation = new GenerationService({
     orm,
     pubsub,
-    modelClient,
+    chatStream: createChatStreamer({ modelUrl, internalSecret: config.ODS_INTERNAL_SECRET }),
     logger,
     contextTokens: config.ODS_CONTEXT_TOKENS,
     batchMs: config.ODS_STREAM_BATCH_MS,

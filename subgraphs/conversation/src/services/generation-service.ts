@@ -5,11 +5,12 @@ import {
   notFound,
   serviceCaller,
   type Caller,
+  type ChatStreamer,
   type LogEntry,
   type Logger,
   type PubSub,
 } from "@ods/kit";
-import OpenAI, { APIConnectionError, APIError } from "openai";
+import { APIConnectionError, APIError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import {
   Message,
@@ -56,8 +57,8 @@ export interface Augmentation {
 export interface GenerationOptions {
   orm: MikroORM;
   pubsub: PubSub;
-  /** `createModelClient(...)` from kit: every call goes through the model subgraph's `/v1` API. */
-  modelClient: (caller: Caller) => Promise<OpenAI>;
+  /** `createChatStreamer(...)` from kit: every call goes through the model subgraph's `/v1` API. */
+  chatStream: ChatStreamer;
   logger: Logger;
   /** Approximate token budget of a prompt, reply included. */
   contextTokens: number;
@@ -79,8 +80,8 @@ export interface GenerationOptions {
    */
   sharedReplicas: boolean;
   /**
-   * The model request is aborted when no chunk has arrived for this long (ms): the SDK's own timeout ends once
-   * the response headers are in, so a stream that stalls afterwards would otherwise hang. @defaultValue `120_000`
+   * The model request is aborted when nothing has arrived for this long (ms), before the answer starts or in the
+   * middle of it, so a model that stalls never leaves a reply hanging. @defaultValue `120_000`
    */
   idleTimeoutMs?: number;
   /**
@@ -439,7 +440,6 @@ export class GenerationService {
         { systemPrompt: source.systemPrompt, context, history: earlier, userMessage: question },
         this.options.contextTokens - reserve,
       );
-      const client = await this.options.modelClient(serviceCaller("conversation", job.caller));
       armIdle();
       const request: ChatCompletionCreateParamsStreaming = {
         model: source.modelId,
@@ -450,12 +450,13 @@ export class GenerationService {
         ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
       };
       // The model API renders the template as the first system message; `messages` keeps only the conversation's
-      // own system prompt, which then follows it. The SDK passes the extension field through as it is.
-      const completion = await client.chat.completions.create(
+      // own system prompt, which then follows it.
+      const completion = await this.options.chatStream(
+        serviceCaller("conversation", job.caller),
         (source.promptTemplate
           ? { ...request, prompt_template: source.promptTemplate }
           : request) as ChatCompletionCreateParamsStreaming,
-        { signal: upstream },
+        upstream,
       );
       for await (const chunk of completion) {
         armIdle();
@@ -477,7 +478,7 @@ export class GenerationService {
           };
         }
       }
-      // The SDK ends the iteration quietly when its request is aborted, so an abort is not always an error.
+      // A stream that ended as it was aborted is not a whole answer.
       if (upstream.aborted) throw upstream.reason;
     } catch (err) {
       if (err instanceof AugmentFailure) {

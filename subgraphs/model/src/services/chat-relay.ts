@@ -1,3 +1,4 @@
+import { SseDecoder } from "@ods/kit";
 import OpenAI from "openai";
 
 // The first `"model": "…"` of a chunk: the upstream's model name, replaced by the one the client called.
@@ -28,7 +29,7 @@ export class ChatRelay {
   /** The answer's text so far, while no usage was reported. */
   text = "";
   private firstContent = false;
-  private rest = "";
+  private readonly decoder = new SseDecoder();
   private readonly modelField: string;
 
   constructor(
@@ -40,27 +41,15 @@ export class ChatRelay {
 
   /** Takes the next text of the upstream's body and returns what to send on to the client ("" when nothing). */
   push(input: string): string {
-    let buffer = this.rest + input;
-    if (buffer.includes("\r")) {
-      // SSE allows CRLF and CR line ends; a trailing CR may be the first half of a CRLF, so it waits.
-      const held = buffer.endsWith("\r");
-      buffer = (held ? buffer.slice(0, -1) : buffer).replace(/\r\n?/g, "\n") + (held ? "\r" : "");
-    }
     let out = "";
-    let start = 0;
-    while (!this.done && !this.error) {
-      const end = buffer.indexOf("\n\n", start);
-      if (end < 0) break;
-      out += this.event(buffer.slice(start, end));
-      start = end + 2;
+    for (const data of this.decoder.push(input)) {
+      if (this.done || this.error) break;
+      out += this.event(data);
     }
-    this.rest = start === 0 ? buffer : buffer.slice(start);
     return out;
   }
 
-  private event(event: string): string {
-    const data = eventData(event);
-    if (data === null) return "";
+  private event(data: string): string {
     this.started = true;
     if (data === "[DONE]") {
       this.done = true;
@@ -92,19 +81,6 @@ export class ChatRelay {
     }
     return `data: ${data.replace(MODEL_FIELD, () => this.modelField)}\n\n`;
   }
-}
-
-/** The data of one event (its `data:` lines joined), or null for an event without data (a comment, say). */
-function eventData(event: string): string | null {
-  if (event.startsWith("data:") && !event.includes("\n")) {
-    return event.charCodeAt(5) === 32 ? event.slice(6) : event.slice(5);
-  }
-  const lines: string[] = [];
-  for (const line of event.split("\n")) {
-    if (!line.startsWith("data:")) continue;
-    lines.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
-  }
-  return lines.length > 0 ? lines.join("\n") : null;
 }
 
 function safeParse(data: string): Record<string, unknown> | undefined {

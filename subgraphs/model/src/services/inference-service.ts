@@ -11,7 +11,7 @@ import { describeUpstreamError, type ModelService } from "./model-service.js";
 import { promptTemplateRef } from "./templates/template-service.js";
 import { rerank, type RerankRequest, type RerankResponse, type UpstreamRerank } from "./rerank.js";
 import type { EndpointRouter, Routed } from "./routing/router.js";
-import { BodyReader, readText } from "./routing/upstream-http.js";
+import { BodyReader, readText } from "@ods/kit";
 import { ChatRelay } from "./chat-relay.js";
 import { countTokens } from "./text.js";
 import type { CallObserver } from "./usage/observer.js";

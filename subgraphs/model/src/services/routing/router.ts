@@ -6,7 +6,7 @@ import { ApiError, fromUpstream } from "../api-error.js";
 import { describeUpstreamError } from "../model-service.js";
 import type { CallObserver } from "../usage/observer.js";
 import { BreakerState, CircuitBreaker } from "./breaker.js";
-import { UpstreamTarget } from "./upstream-http.js";
+import { UpstreamTarget } from "@ods/kit";
 import { weightedOrder } from "./weighted.js";
 
 /**

@@ -3,12 +3,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import OpenAI from "openai";
 
 /*
- * The hot path of the OpenAI-compatible API (chat completions to an upstream) talks HTTP itself instead of going
- * through the `openai` SDK: per request the SDK builds headers, options and a fetch over undici, and parses every
- * SSE chunk into an object that the proxy then serialises again. Here a request is one `http.request` on a shared
- * keep-alive socket pool with a body built once, and a stream is relayed as text (see chat-relay.ts). Failures
- * are thrown as the SDK's own error classes, so classifying (retry or not) and describing them is the same for
- * both paths.
+ * The hot paths of model calls talk HTTP themselves instead of going through the `openai` SDK: the model
+ * subgraph's chat completions to an upstream (relayed as text, see the model subgraph's chat-relay.ts) and the
+ * conversation subgraph's replies through the model API (createChatStreamer). Per request the SDK builds headers,
+ * options and a fetch over undici, and reads every chunk through web streams. Here a request is one
+ * `http.request` on a shared keep-alive socket pool with a body built once. Failures are thrown as the SDK's own
+ * error classes, so classifying (retry or not) and describing them is the same for both paths.
  */
 
 // Sockets are reused across calls and endpoints; a stream holds its socket for its whole length, hence no cap.
@@ -161,7 +161,11 @@ export class BodyReader {
       this.notify();
     });
     res.once("error", (err: Error) => {
-      this.failure ??= err;
+      // A reset reads as "aborted"; say what it means, keeping what Node said as the cause.
+      this.failure ??=
+        err instanceof OpenAI.APIUserAbortError
+          ? err
+          : new Error("the upstream closed the stream before its end", { cause: err });
       this.notify();
     });
     res.once("close", () => {

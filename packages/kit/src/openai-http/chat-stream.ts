@@ -1,0 +1,30 @@
+import type { IncomingMessage } from "node:http";
+import OpenAI from "openai";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import { SseDecoder } from "./sse.js";
+import { BodyReader } from "./upstream.js";
+
+/**
+ * The chunks of a streamed chat completion response, as the `openai` SDK's stream yields them, read with
+ * {@link BodyReader} and {@link SseDecoder} instead of the SDK's fetch and web streams (a cost paid per chunk).
+ *
+ * @remarks Ends at `[DONE]` or at the end of the body. An event carrying `error` is thrown as `OpenAI.APIError`,
+ * like the SDK does; a connection that drops before the end throws (see {@link BodyReader.next}).
+ */
+export async function* readChatStream(res: IncomingMessage): AsyncGenerator<ChatCompletionChunk> {
+  const reader = new BodyReader(res);
+  const decoder = new SseDecoder();
+  try {
+    for (let text = await reader.next(); text !== null; text = await reader.next()) {
+      for (const data of decoder.push(text)) {
+        if (data === "[DONE]") return;
+        const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: object };
+        if (chunk.error) throw new OpenAI.APIError(undefined, chunk.error, undefined, undefined);
+        yield chunk;
+      }
+    }
+  } finally {
+    // Stopped early (a break, an error): the rest of the answer is not wanted, and the socket is not reusable.
+    if (!res.complete) res.destroy();
+  }
+}
