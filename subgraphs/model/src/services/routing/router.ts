@@ -10,6 +10,12 @@ import { UpstreamTarget } from "@ods/kit";
 import { weightedOrder } from "./weighted.js";
 
 /**
+ * Why an attempt's signal aborts (it ended, timed out, or its caller went away), made once: `abort()` without a
+ * reason builds a DOMException with a stack trace, and every call ends its attempt so.
+ */
+const ATTEMPT_ENDED = new Error("the attempt has ended");
+
+/**
  * Where an attempt goes: one endpoint of the model, with an SDK client for it (made on first use), its plain HTTP
  * target (the hot path of chat completions) and the attempt's own abort signal.
  */
@@ -133,13 +139,13 @@ export class EndpointRouter {
       tried++;
       options.observer?.onStart({ modelId: model.id, endpoint: endpoint.baseUrl });
       const controller = new AbortController();
-      const forward = () => controller.abort();
+      const forward = () => controller.abort(ATTEMPT_ENDED);
       options.signal?.addEventListener("abort", forward, { once: true });
       const clientOf = () => this.client(endpoint);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        controller.abort();
+        controller.abort(ATTEMPT_ENDED);
       }, options.timeoutMs);
       try {
         const value = await run({
@@ -157,14 +163,14 @@ export class EndpointRouter {
           endpoint,
           abort: () => {
             options.signal?.removeEventListener("abort", forward);
-            controller.abort();
+            controller.abort(ATTEMPT_ENDED);
           },
           failed: () => breaker.failure(),
         };
       } catch (error) {
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", forward);
-        controller.abort();
+        controller.abort(ATTEMPT_ENDED);
         if (options.signal?.aborted) {
           breaker.release();
           throw error;
