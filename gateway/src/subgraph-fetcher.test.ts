@@ -68,6 +68,37 @@ describe("subgraphFetcher", () => {
     expect(answer.headers.get("content-type")).toBe("text/plain");
   });
 
+  it("sends a request again when its pooled connection is reset before any answer (the keep-alive race)", async () => {
+    // The second request finds its connection reset unanswered, as when the subgraph closes an idle keep-alive
+    // connection just as the gateway reuses it; the subgraph never handled it.
+    let handled = 0;
+    let arrived = 0;
+    const flaky = createServer((req, res) => {
+      arrived += 1;
+      req.resume();
+      req.on("end", () => {
+        if (arrived === 2) {
+          req.socket.resetAndDestroy();
+          return;
+        }
+        handled += 1;
+        res.end(JSON.stringify({ handled }));
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
+    const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/graphql`;
+    try {
+      const fetcher = subgraphFetcher({ maxSockets: 1 });
+      const post = async () => (await fetcher(flakyUrl, { method: "POST", body: "{}" })).json();
+      expect(await post()).toEqual({ handled: 1 });
+      expect(await post()).toEqual({ handled: 2 });
+      expect(arrived).toBe(3);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((resolve) => flaky.close(resolve));
+    }
+  });
+
   it("rejects when the subgraph cannot be reached", async () => {
     await expect(subgraphFetcher()("http://127.0.0.1:9/graphql", { method: "POST", body: "{}" })).rejects.toThrow(
       /ECONNREFUSED/,

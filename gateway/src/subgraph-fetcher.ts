@@ -37,7 +37,7 @@ export function subgraphFetcher(options: { maxSockets?: number } = {}) {
     http: new HttpAgent({ keepAlive: true, maxSockets, scheduling: "lifo" }),
     https: new HttpsAgent({ keepAlive: true, maxSockets, scheduling: "lifo" }),
   };
-  return (url: string, init: SubgraphRequestInit = {}): Promise<SubgraphResponse> =>
+  const send = (url: string, init: SubgraphRequestInit, mayRetry: boolean): Promise<SubgraphResponse> =>
     new Promise((resolve, reject) => {
       const secure = url.startsWith("https:");
       const request = (secure ? httpsRequest : httpRequest)(
@@ -69,9 +69,20 @@ export function subgraphFetcher(options: { maxSockets?: number } = {}) {
           });
         },
       );
-      request.on("error", reject);
+      let answered = false;
+      request.once("response", () => (answered = true));
+      request.on("error", (err: NodeJS.ErrnoException) => {
+        // A pooled connection the subgraph closed as idle just as this request went out (its keep-alive timeout):
+        // the subgraph never read the request, so sending it again on another connection is safe, even a mutation.
+        if (mayRetry && !answered && request.reusedSocket && err.code === "ECONNRESET" && !init.signal?.aborted) {
+          send(url, init, false).then(resolve, reject);
+        } else {
+          reject(err);
+        }
+      });
       request.end(init.body);
     });
+  return (url: string, init: SubgraphRequestInit = {}): Promise<SubgraphResponse> => send(url, init, true);
 }
 
 /** The gateway's one pool of subgraph connections: query plans and subscription entity fetches share it. */
