@@ -94,7 +94,8 @@ export function mountOpenAIRoutes(
         if (controller.signal.aborted) break;
         res.write(event);
       }
-      if (!controller.signal.aborted) res.write("data: [DONE]\n\n");
+      // [DONE] and the end of the body in one write: the client's stream ends as soon as the last event is in.
+      if (!controller.signal.aborted) res.end("data: [DONE]\n\n");
       tracker.route.end(controller.signal.aborted ? { status: "cancelled" } : { status: "ok" });
     } catch (err) {
       tracker.route.end(failure(err, controller.signal));

@@ -698,7 +698,10 @@ export class ConversationService {
     const on = rows.filter((r) => !r.selected && path.has(r.id)).map((r) => r.id);
     if (off.length) await tx.nativeUpdate(Message, { id: { $in: off } }, { selected: false });
     if (on.length) await tx.nativeUpdate(Message, { id: { $in: on } }, { selected: true });
-    await tx.nativeUpdate(Message, { id }, { selectedRevision: revision });
+    // A message made by this change was stored with this revision already.
+    if (byId.get(id)?.selectedRevision !== revision) {
+      await tx.nativeUpdate(Message, { id }, { selectedRevision: revision });
+    }
   }
 }
 
