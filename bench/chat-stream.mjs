@@ -89,6 +89,7 @@ async function main() {
       tokens: { type: "string", default: "20" },
       gap: { type: "string", default: "20" },
       samples: { type: "string", default: "40" },
+      warm: { type: "string", default: "4" },
       timeout: { type: "string", default: "180" },
     },
   });
@@ -100,6 +101,7 @@ async function main() {
   const TIMEOUT_MS = Number(args.timeout) * 1000;
   const streamMs = (TOKENS - 1) * GAP;
   const roundsFor = (level) => Math.ceil(SAMPLES / level);
+  const WARM_ROUNDS = Number(args.warm);
 
   const { bootBench } = await import("./boot.mjs");
   const upstream = new Worker(new URL(import.meta.url), { workerData: { tokens: TOKENS, gap: GAP } });
@@ -448,11 +450,13 @@ async function main() {
         const dispose = (setups) => Promise.all(setups.map((s) => s[0].client.dispose()));
         for (const level of levels) {
           const rounds = roundsFor(level);
-          const warm = Math.min(level, 50);
-          await cell(warm, 1, directStream); // warm-up rounds, discarded
+          // Warm-up, discarded: enough replies for V8 to optimise the hot paths (a served platform has long been
+          // warm; a freshly booted one runs its first few hundred requests in the interpreter).
+          const warm = 50;
+          await cell(warm, WARM_ROUNDS, directStream);
           const direct = await cell(level, rounds, directStream);
-          const warmSetups = await prepare(warm, 1);
-          await cell(warm, 1, platformStream, warmSetups);
+          const warmSetups = await prepare(warm, WARM_ROUNDS);
+          await cell(warm, WARM_ROUNDS, platformStream, warmSetups);
           await dispose(warmSetups);
           const setups = await prepare(level, rounds);
           const cpuBefore = await cpuTimes(platform);

@@ -4,7 +4,7 @@
 // against calling the upstream test server directly, at 1, 10 and 50 concurrent streams, p50 and p99, in one run.
 // Target (issue 4): at most 5 ms added at p50 and 25 ms at p99 with 50 streams.
 //
-//   node bench/model-api.mjs [--levels 1,10,50] [--tokens 20] [--gap 20] [--rounds 6]
+//   node bench/model-api.mjs [--levels 1,10,50] [--tokens 20] [--gap 20] [--rounds 20]
 //
 // The upstream runs in a worker thread, so its chunk timing does not wait on the load generator's event loop.
 // Each level runs `level` closed loops (one stream after another) whose starts are spread over one stream's
@@ -58,7 +58,7 @@ async function main() {
       levels: { type: "string", default: "1,10,50" },
       tokens: { type: "string", default: "20" },
       gap: { type: "string", default: "20" },
-      rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "6" },
+      rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "20" },
     },
   });
   const levels = args.levels.split(",").map(Number);
