@@ -15,71 +15,14 @@
 // Workers run closed loops (one stream after another) and start spread over one stream's length, so a level
 // holds about that many streams open at once; each worker has its own graphql-ws connection, like a browser.
 // The upstream runs in a worker thread, so its token timing does not wait for the load generator's event loop.
-import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { processCpuMs } from "./process-cpu.mjs";
+import { now, startSseUpstream } from "./sse-upstream.mjs";
 
-/** Milliseconds on the system-wide monotonic clock: comparable between threads and processes. */
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-if (!isMainThread) runUpstream(workerData);
-else await main();
-
-/**
- * The upstream: `tokens` content chunks ` t0`, ` t1`, … `gap` ms apart, the first at once, then a usage chunk and
- * [DONE]. Each request's tag (from its last user message) keys the record of what was written when.
- */
-function runUpstream({ tokens, gap }) {
-  let records = new Map();
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", async () => {
-      if (req.url?.endsWith("/models")) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({ object: "list", data: [{ id: "bench-up", object: "model", created: 0, owned_by: "b" }] }),
-        );
-        return;
-      }
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      const user = [...body.messages].reverse().find((m) => m.role === "user");
-      const tag = /bench-([\w-]+)/.exec(typeof user?.content === "string" ? user.content : "")?.[1] ?? "untagged";
-      const record = { requestAt: now(), sent: [], text: "" };
-      if (!records.has(tag)) records.set(tag, []);
-      records.get(tag).push(record);
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-      const chunk = (delta, finish = null) =>
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "bench-up", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.write(chunk({ role: "assistant", content: "" }));
-      let closed = false;
-      res.on("close", () => (closed = true));
-      for (let i = 0; i < tokens && !closed; i++) {
-        if (i > 0) await sleep(gap);
-        const delta = ` t${i}`;
-        res.write(chunk({ content: delta }));
-        record.sent.push(now());
-        record.text += delta;
-      }
-      res.write(chunk({}, "stop"));
-      const usage = { prompt_tokens: 8, completion_tokens: tokens, total_tokens: 8 + tokens };
-      res.write(
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "bench-up", choices: [], usage })}\n\n`,
-      );
-      res.end("data: [DONE]\n\n");
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => parentPort.postMessage({ type: "listening", port: server.address().port }));
-  parentPort.on("message", (message) => {
-    if (message.type !== "collect") return;
-    parentPort.postMessage({ type: "records", records: [...records] });
-    records = new Map();
-  });
-}
+await main();
 
 async function main() {
   const { values: args } = parseArgs({
@@ -104,20 +47,10 @@ async function main() {
   const WARM_ROUNDS = Number(args.warm);
 
   const { bootBench } = await import("./boot.mjs");
-  const upstream = new Worker(new URL(import.meta.url), { workerData: { tokens: TOKENS, gap: GAP } });
-  const port = await new Promise((resolve) => upstream.on("message", (m) => m.type === "listening" && resolve(m.port)));
-  const upstreamUrl = `http://127.0.0.1:${port}/v1`;
+  const upstream = await startSseUpstream({ tokens: TOKENS, gap: GAP });
+  const upstreamUrl = upstream.url;
   /** What the upstream wrote since the last call, by tag. */
-  const collectUpstream = () =>
-    new Promise((resolve) => {
-      const onMessage = (m) => {
-        if (m.type !== "records") return;
-        upstream.off("message", onMessage);
-        resolve(new Map(m.records));
-      };
-      upstream.on("message", onMessage);
-      upstream.postMessage({ type: "collect" });
-    });
+  const collectUpstream = upstream.collect;
 
   let tagCounter = 0;
   const newTag = () => `${process.pid}-${++tagCounter}`;
@@ -482,7 +415,7 @@ async function main() {
       }
     }
   } finally {
-    await upstream.terminate();
+    await upstream.stop();
   }
   const table = levels.flatMap((level) => batches.flatMap((batch) => rows.get(`${level}:${batch}`) ?? []));
   console.log(

@@ -13,44 +13,12 @@
 // stream), is what a served model gives each of 50 concurrent streams; `--gap 3` is a stress test in which the
 // two cores, not the platform's per-request work, decide the figures. `cpu ms/stream` is the CPU time the
 // gateway and the model subgraph spent per stream (from /proc).
-import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { processCpuMs } from "./process-cpu.mjs";
+import { startSseUpstream } from "./sse-upstream.mjs";
 
-if (!isMainThread) await runUpstream(workerData);
-else await main();
-
-/** An OpenAI-compatible SSE server on loopback: `tokens` content chunks ` w0`, ` w1`, … `gap` ms apart. */
-async function runUpstream({ tokens, gap }) {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", async () => {
-      if (req.url?.endsWith("/models")) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({ object: "list", data: [{ id: "bench-up", object: "model", created: 0, owned_by: "b" }] }),
-        );
-        return;
-      }
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      const chunk = (delta, finish = null) =>
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "bench-up", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.write(chunk({ role: "assistant", content: "" }));
-      let closed = false;
-      res.on("close", () => (closed = true));
-      for (let i = 0; i < tokens && !closed; i++) {
-        if (i > 0) await new Promise((r) => setTimeout(r, gap));
-        res.write(chunk({ content: ` w${i}` }));
-      }
-      res.write(chunk({}, "stop"));
-      res.end("data: [DONE]\n\n");
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  parentPort.postMessage({ port: server.address().port });
-}
+await main();
 
 async function main() {
   const { values: args } = parseArgs({
@@ -66,12 +34,8 @@ async function main() {
   const { signInternalToken } = await import("@ods/kit");
   const { bootBench } = await import("./boot.mjs");
 
-  const worker = new Worker(new URL(import.meta.url), { workerData: { tokens, gap } });
-  const { port } = await new Promise((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-  const upstreamUrl = `http://127.0.0.1:${port}/v1`;
+  const upstream = await startSseUpstream({ tokens, gap });
+  const upstreamUrl = upstream.url;
   const started = Date.now();
   const load = loadavg()[0];
   const { platform, gql, user: me, stop } = await bootBench({ env: { ODS_MODEL_PROBE_INTERVAL_MS: "0" } });
@@ -90,7 +54,7 @@ async function main() {
     let text = "";
     for await (const bytes of res.body) {
       text += decoder.decode(bytes, { stream: true });
-      if (ttft === null && text.includes('"content":" w')) ttft = performance.now() - begun;
+      if (ttft === null && text.includes('"content":" t')) ttft = performance.now() - begun;
     }
     if (!text.includes("data: [DONE]")) throw new Error(`${target.name}: the stream did not finish`);
     return { ttft, total: performance.now() - begun };
@@ -185,6 +149,6 @@ async function main() {
     console.table(rows);
   } finally {
     await stop();
-    await worker.terminate();
+    await upstream.stop();
   }
 }
