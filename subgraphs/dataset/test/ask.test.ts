@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, bob, registerDataset, startHarness, type Harness } from "./sql-harness.js";
+import { alice, bob, registerDataset, startHarness, type Harness } from "./harness.js";
 
 /** A tiny OpenAI-compatible chat server on loopback whose answer each test sets; model "missing" is a 404. */
 let answer = "";

@@ -1,27 +1,10 @@
 import "reflect-metadata";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { MikroORM } from "@mikro-orm/core";
-import {
-  createLogger,
-  INTERNAL_TOKEN_HEADER,
-  openDatabase,
-  signInternalToken,
-  startSubgraph,
-  staticUserDirectory,
-  type Caller,
-  type RunningSubgraph,
-} from "@ods/kit";
+import { staticUserDirectory, type Caller } from "@ods/kit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadDatasetConfig } from "../src/config.js";
 import { DatasetShare } from "../src/entities/index.js";
-import { migrations } from "../src/migrations/index.js";
-import { entities, schemaOptions } from "../src/schema.js";
-import { createDatasetServices, type DatasetServices } from "../src/services/index.js";
+import { startHarness, type Harness } from "./harness.js";
 
-const secret = "data-source-sharing-test-secret-0123456789abcdef";
 const owner: Caller = { userId: "a1111111-1111-4111-8111-111111111111", roles: ["editor"] };
 const colleague: Caller = { userId: "b2222222-2222-4222-8222-222222222222", roles: ["editor"] };
 const stranger: Caller = { userId: "c3333333-3333-4333-8333-333333333333", roles: ["editor"] };
@@ -37,43 +20,13 @@ const directory = staticUserDirectory([
 const PASSWORD = "sharing-s3cret-pw";
 const PG_URL = `postgres://postgres:${PASSWORD}@127.0.0.1:5432/test`;
 
-let dir: string;
-let orm: MikroORM;
-let services: DatasetServices;
-let subgraph: RunningSubgraph;
+let h: Harness;
 let pgReachable = false;
 /** Every response body, to check at the end that the connection's password never left the server. */
 const bodies: string[] = [];
 
-interface GraphQLResponse<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-async function gql<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphQLResponse<T>> {
-  const res = await fetch(subgraph.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.text();
-  bodies.push(body);
-  return JSON.parse(body) as GraphQLResponse<T>;
-}
-
-async function ok<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const res = await gql<T>(caller, query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+const gql: Harness["gql"] = (caller, query, variables) => h.gql(caller, query, variables);
+const ok: Harness["ok"] = (caller, query, variables) => h.ok(caller, query, variables);
 
 async function code(caller: Caller, query: string, variables: Record<string, unknown> = {}): Promise<string> {
   const res = await gql(caller, query, variables);
@@ -109,7 +62,7 @@ async function registerSource(name: string): Promise<string> {
     `mutation ($input: RegisterDataSourceInput!) { registerDataSource(input: $input) { id } }`,
     { input: { name, kind: "POSTGRES", connection: { url: PG_URL } } },
   );
-  await services.dataSources.idle();
+  await h.services.dataSources.idle();
   return data.registerDataSource.id;
 }
 
@@ -133,25 +86,11 @@ beforeAll(async () => {
   } finally {
     await probe.end().catch(() => undefined);
   }
-  dir = await mkdtemp(join(tmpdir(), "ods-data-source-sharing-"));
-  const config = loadDatasetConfig({ ODS_INTERNAL_SECRET: secret, ODS_DATA_DIR: dir, ODS_LOG_LEVEL: "silent" });
-  orm = await openDatabase({ name: "dataset", dataDir: config.ODS_DATA_DIR, entities, migrations });
-  services = createDatasetServices(config, { directory });
-  subgraph = await startSubgraph({
-    ...schemaOptions,
-    name: "dataset",
-    port: 0,
-    internalSecret: secret,
-    orm,
-    logger: createLogger("dataset", "silent"),
-    services,
-  });
+  h = await startHarness({}, { directory, onBody: (body) => bodies.push(body) });
 });
 
 afterAll(async () => {
-  await services?.dataSources.idle();
-  await subgraph?.close();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe("sharing a data source", () => {
@@ -209,9 +148,9 @@ describe("sharing a data source", () => {
       input: { name: "renamed by an editor", connection: { url: PG_URL } },
     });
     expect(renamed.updateDataSource.name).toBe("renamed by an editor");
-    await services.dataSources.idle();
+    await h.services.dataSources.idle();
     expect(await code(colleague, REFRESH, { id })).toBe("OK");
-    await services.dataSources.idle();
+    await h.services.dataSources.idle();
     expect(await code(colleague, DELETE, { id })).toBe("FORBIDDEN");
 
     // One share per person: sharing again changed the permission rather than adding a second share.
@@ -261,7 +200,7 @@ describe("sharing a data source", () => {
       "BAD_USER_INPUT",
     );
     expect((await ok<{ dataSource: { shares: ShareResult[] } }>(owner, SOURCE, { id })).dataSource.shares).toEqual([]);
-    expect(await orm.em.fork().count(DatasetShare, { resourceId: id })).toBe(0);
+    expect(await h.orm.em.fork().count(DatasetShare, { resourceId: id })).toBe(0);
   });
 
   it("lists the shares to the owner only, and drops them when the source is deleted", async (ctx) => {
@@ -277,7 +216,7 @@ describe("sharing a data source", () => {
     expect((await ok<{ dataSource: { shares: ShareResult[] } }>(reader, SOURCE, { id })).dataSource.shares).toEqual([]);
 
     expect((await ok<{ deleteDataSource: boolean }>(owner, DELETE, { id })).deleteDataSource).toBe(true);
-    expect(await orm.em.fork().count(DatasetShare, { resourceId: id })).toBe(0);
+    expect(await h.orm.em.fork().count(DatasetShare, { resourceId: id })).toBe(0);
     expect(await accessOf(colleague, id)).toBeNull();
   });
 
@@ -290,7 +229,7 @@ describe("sharing a data source", () => {
       expect(data.dataSource.connection).toMatchObject({ user: "postgres", database: "test" });
     }
     await ok(colleague, UPDATE, { id, input: { connection: { url: PG_URL } } });
-    await services.dataSources.idle();
+    await h.services.dataSources.idle();
     expect(bodies.length).toBeGreaterThan(10);
     expect(bodies.filter((b) => b.includes(PASSWORD))).toEqual([]);
   });

@@ -3,28 +3,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { text } from "node:stream/consumers";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MikroORM } from "@mikro-orm/core";
-import {
-  createLogger,
-  INTERNAL_TOKEN_HEADER,
-  openDatabase,
-  signInternalToken,
-  startSubgraph,
-  type Caller,
-  type RunningSubgraph,
-} from "@ods/kit";
+import type { Caller } from "@ods/kit";
 import Database from "better-sqlite3";
 import mariadb from "mariadb";
 import pg from "pg";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadDatasetConfig } from "../src/config.js";
 import { DataSource } from "../src/entities/index.js";
-import { migrations } from "../src/migrations/index.js";
-import { entities, schemaOptions } from "../src/schema.js";
-import { createDatasetServices, type DatasetServices } from "../src/services/index.js";
+import { startHarness, type Harness } from "./harness.js";
 
-const secret = "data-sources-integration-test-secret-0123456789";
 const editor: Caller = { userId: "11111111-1111-4111-8111-111111111111", roles: ["editor"] };
 const otherEditor: Caller = { userId: "22222222-2222-4222-8222-222222222222", roles: ["editor"] };
 const admin: Caller = { userId: "33333333-3333-4333-8333-333333333333", roles: ["admin"] };
@@ -33,38 +20,9 @@ const PG_URL = "postgres://postgres@127.0.0.1:5432";
 const MARIA_URL = "mysql://root@127.0.0.1:3306";
 const scratchDb = `ods_ds_test_${process.pid}`;
 
-let dir: string;
-let orm: MikroORM;
-let services: DatasetServices;
-let subgraph: RunningSubgraph;
-
-interface GraphQLResponse<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string; reason?: string; fields?: Record<string, string> } }[];
-}
-
-async function gql<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphQLResponse<T>> {
-  const res = await fetch(subgraph.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as GraphQLResponse<T>;
-}
-
-async function ok<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const res = await gql<T>(caller, query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
+let h: Harness;
+const gql: Harness["gql"] = (caller, query, variables) => h.gql(caller, query, variables);
+const ok: Harness["ok"] = (caller, query, variables) => h.ok(caller, query, variables);
 
 const REGISTER = /* GraphQL */ `
   mutation Register($input: RegisterDataSourceInput!) {
@@ -93,7 +51,7 @@ interface Registered {
 
 async function register(caller: Caller, input: Record<string, unknown>): Promise<Registered> {
   const data = await ok<{ registerDataSource: Registered }>(caller, REGISTER, { input });
-  await services.dataSources.idle();
+  await h.services.dataSources.idle();
   return data.registerDataSource;
 }
 
@@ -156,7 +114,7 @@ interface SourceResult {
 
 /** Calls the service directly, as the runSql and askData resolvers do. */
 function query(caller: Caller, id: string, sql: string, limit = 100, timeoutMs = 5_000) {
-  return services.dataSources.query(orm.em.fork(), caller, id, sql, { limit, timeoutMs });
+  return h.services.dataSources.query(h.orm.em.fork(), caller, id, sql, { limit, timeoutMs });
 }
 
 /** The catalog checks every database shares: keys, comments, row counts, progress. */
@@ -182,25 +140,11 @@ function expectShopCatalog(result: SourceResult, comments: boolean) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "ods-data-sources-"));
-  const config = loadDatasetConfig({ ODS_INTERNAL_SECRET: secret, ODS_DATA_DIR: dir, ODS_LOG_LEVEL: "silent" });
-  orm = await openDatabase({ name: "dataset", dataDir: config.ODS_DATA_DIR, entities, migrations });
-  services = createDatasetServices(config);
-  subgraph = await startSubgraph({
-    ...schemaOptions,
-    name: "dataset",
-    port: 0,
-    internalSecret: secret,
-    orm,
-    logger: createLogger("dataset", "silent"),
-    services,
-  });
+  h = await startHarness();
 });
 
 afterAll(async () => {
-  await services?.dataSources.idle();
-  await subgraph?.close();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe("registration", () => {
@@ -226,7 +170,7 @@ describe("registration", () => {
   });
 
   it("refuses SQLite files from non-admins and from the platform's data folder", async () => {
-    const path = join(dir, "dataset.sqlite");
+    const path = join(h.dir, "dataset.sqlite");
     const forbidden = await gql(editor, REGISTER, { input: { name: "own", kind: "SQLITE", connection: { path } } });
     expect(forbidden.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const inside = await gql(admin, REGISTER, { input: { name: "own", kind: "SQLITE", connection: { path } } });
@@ -303,7 +247,7 @@ describe("PostgreSQL source", () => {
     );
     expect(JSON.stringify(all)).toContain(scratchDb);
     expect(JSON.stringify([res, all])).not.toContain("s3cret-password");
-    const stored = await orm.em
+    const stored = await h.orm.em
       .fork()
       .findOneOrFail(DataSource, { id: sourceId }, { populate: ["encryptedConnection"] });
     expect(stored.encryptedConnection).not.toContain("s3cret");
@@ -364,11 +308,11 @@ describe("PostgreSQL source", () => {
 
   it("gives the dialect and the stored catalog to the SQL side, and searches it", async (ctx) => {
     if (!scratch) return ctx.skip();
-    const em = orm.em.fork();
-    expect(await services.dataSources.dialect(em, editor, sourceId)).toBe("postgresql");
-    const catalog = await services.dataSources.catalog(em, editor, sourceId);
+    const em = h.orm.em.fork();
+    expect(await h.services.dataSources.dialect(em, editor, sourceId)).toBe("postgresql");
+    const catalog = await h.services.dataSources.catalog(em, editor, sourceId);
     expect(catalog.map((t) => t.name).sort()).toEqual(["big_orders", "customers", "orders"]);
-    await expect(services.dataSources.s3Store(em, editor, sourceId, "bucket")).rejects.toMatchObject({
+    await expect(h.services.dataSources.s3Store(em, editor, sourceId, "bucket")).rejects.toMatchObject({
       extensions: { code: "BAD_USER_INPUT" },
     });
     const found = await ok<{ searchCatalog: { name: string; dataSource: { id: string } }[] }>(
@@ -397,7 +341,7 @@ describe("PostgreSQL source", () => {
       { id: sourceId },
     );
     expect(["QUEUED", "RUNNING"]).toContain(job.refreshCatalog.status);
-    await services.dataSources.idle();
+    await h.services.dataSources.idle();
     const status = await ok<{ catalogRefreshStatus: { status: string; tablesTotal: number } }>(
       editor,
       `query S($id: ID!) { catalogRefreshStatus(jobId: $id) { status tablesTotal } }`,
@@ -446,7 +390,7 @@ describe("MySQL/MariaDB source", () => {
     if (!conn) return ctx.skip();
     const res = await ok<SourceResult>(editor, SOURCE, { id: sourceId });
     expectShopCatalog(res, true);
-    expect(await services.dataSources.dialect(orm.em.fork(), editor, sourceId)).toBe("mysql");
+    expect(await h.services.dataSources.dialect(h.orm.em.fork(), editor, sourceId)).toBe("mysql");
   });
 
   it("runs a query read-only with truncation", async (ctx) => {
@@ -508,7 +452,7 @@ describe("SQLite source", () => {
   it("stores the catalog with keys and exact row counts", async () => {
     const res = await ok<SourceResult>(admin, SOURCE, { id: sourceId });
     expectShopCatalog(res, false);
-    expect(await services.dataSources.dialect(orm.em.fork(), admin, sourceId)).toBe("sqlite");
+    expect(await h.services.dataSources.dialect(h.orm.em.fork(), admin, sourceId)).toBe("sqlite");
   });
 
   it("runs a query read-only with truncation and a timeout", async () => {
@@ -589,14 +533,14 @@ describe("S3 source", () => {
     expect(source.connection).toMatchObject({ endpoint, region: "us-east-1", user: "S3RVER", host: "127.0.0.1" });
     expect(JSON.stringify(source)).not.toContain("secretKey");
 
-    const em = orm.em.fork();
-    const store = await services.dataSources.s3Store(em, editor, source.id, "lake");
+    const em = h.orm.em.fork();
+    const store = await h.services.dataSources.s3Store(em, editor, source.id, "lake");
     await store.put("sales/2024.csv", "a,b\n1,2\n");
     expect(await text(await store.get("sales/2024.csv"))).toBe("a,b\n1,2\n");
-    await expect(services.dataSources.s3Store(em, otherEditor, source.id, "lake")).rejects.toMatchObject({
+    await expect(h.services.dataSources.s3Store(em, otherEditor, source.id, "lake")).rejects.toMatchObject({
       extensions: { code: "NOT_FOUND" },
     });
-    await expect(services.dataSources.dialect(em, editor, source.id)).rejects.toMatchObject({
+    await expect(h.services.dataSources.dialect(em, editor, source.id)).rejects.toMatchObject({
       extensions: { code: "BAD_USER_INPUT" },
     });
   });

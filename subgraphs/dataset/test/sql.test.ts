@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, alice, registerDataset, startHarness, type Harness } from "./sql-harness.js";
+import { admin, alice, registerDataset, startHarness, type Harness } from "./harness.js";
 
 const RUN = /* GraphQL */ `
   mutation Run($input: RunSqlInput!) {

@@ -1,9 +1,10 @@
-// Starts the dataset subgraph in-process on SQLite for the SQL and Text-to-SQL suites, and calls it as the
-// gateway would (a signed internal token per request).
+// Starts the dataset subgraph in-process for its integration suites (SQLite, or the database ODS_TEST_DIALECT
+// names), and calls it as the gateway would (a signed internal token per request).
 import "reflect-metadata";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { MikroORM } from "@mikro-orm/core";
 import {
   createLogger,
   INTERNAL_TOKEN_HEADER,
@@ -13,11 +14,13 @@ import {
   startSubgraph,
   type Caller,
   type RunningSubgraph,
+  type UserDirectory,
 } from "@ods/kit";
+import { expect } from "vitest";
 import { loadDatasetConfig } from "../src/config.js";
 import { migrations } from "../src/migrations/index.js";
 import { entities, schemaOptions } from "../src/schema.js";
-import { createDatasetServices } from "../src/services/index.js";
+import { createDatasetServices, type DatasetServices } from "../src/services/index.js";
 import { testDatabase } from "../../../test/support/database.js";
 
 export const secret = "dataset-sql-integration-secret-0123456789";
@@ -34,17 +37,27 @@ export interface Harness {
   dir: string;
   objects: string;
   subgraph: RunningSubgraph;
+  orm: MikroORM;
+  services: DatasetServices;
   gql<T = Record<string, unknown>>(
     caller: Caller,
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<GraphQLResponse<T>>;
+  /** {@link Harness.gql} that fails the test on any error and returns the data. */
+  ok<T = Record<string, unknown>>(caller: Caller, query: string, variables?: Record<string, unknown>): Promise<T>;
   putObject(key: string, content: string | Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A fresh subgraph with its own data folder; `env` adds configuration (e.g. ODS_MODEL_URL). */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * A fresh subgraph with its own data folder; `env` adds configuration (e.g. ODS_MODEL_URL), `directory` the users
+ * that sharing may name, and `onBody` sees every response body as it came.
+ */
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { directory?: UserDirectory; onBody?: (body: string) => void } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "ods-dataset-sql-"));
   const db = await testDatabase();
   const config = loadDatasetConfig({
@@ -62,6 +75,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     entities,
     migrations,
   });
+  const services = createDatasetServices(config, options.directory ? { directory: options.directory } : {});
   const subgraph = await startSubgraph({
     ...schemaOptions,
     name: "dataset",
@@ -69,22 +83,32 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     internalSecret: secret,
     orm,
     logger: createLogger("dataset", config.ODS_LOG_LEVEL),
-    services: createDatasetServices(config),
+    services,
   });
+  const gql: Harness["gql"] = async (caller, query, variables = {}) => {
+    const res = await fetch(subgraph.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await res.text();
+    options.onBody?.(body);
+    return JSON.parse(body) as never;
+  };
   return {
     dir,
     objects,
     subgraph,
-    async gql(caller, query, variables = {}) {
-      const res = await fetch(subgraph.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as never;
+    orm,
+    services,
+    gql,
+    async ok(caller, query, variables = {}) {
+      const res = await gql(caller, query, variables);
+      expect(res.errors).toBeUndefined();
+      return res.data as never;
     },
     async putObject(key, content) {
       const path = join(objects, key);
@@ -92,6 +116,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await writeFile(path, content);
     },
     async close() {
+      await services.dataSources.idle();
       await subgraph.close();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
