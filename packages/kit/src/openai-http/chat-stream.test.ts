@@ -32,6 +32,12 @@ const scenarios: Record<string, (res: ServerResponse) => Promise<void>> = {
     await new Promise((r) => setTimeout(r, 10));
     res.socket?.destroy();
   },
+  // [DONE], and the end of the body a little later.
+  "late-end": async (res) => {
+    res.write(`data: ${chunk("x")}\n\ndata: [DONE]\n\n`);
+    await new Promise((r) => setTimeout(r, 30));
+    res.end();
+  },
   missing: async (res) => {
     res.writeHead(404, { "content-type": "application/json" });
     res.end(
@@ -43,6 +49,7 @@ const scenarios: Record<string, (res: ServerResponse) => Promise<void>> = {
 describe("readChatStream", () => {
   let server: Server;
   let target: UpstreamTarget;
+  let connections = 0;
   beforeAll(async () => {
     server = createServer((req, res) => {
       req.resume();
@@ -52,10 +59,14 @@ describe("readChatStream", () => {
         void scenarios[name]!(res);
       });
     });
+    server.on("connection", () => (connections += 1));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     target = new UpstreamTarget(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, "key");
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   const read = async (name: string) => {
     const texts: string[] = [];
@@ -66,6 +77,14 @@ describe("readChatStream", () => {
 
   it("yields every chunk however the events are cut into pieces, and ends at [DONE]", async () => {
     expect(await read("pieces")).toEqual(["Hel", "lo", "!"]);
+  });
+
+  it("keeps the connection for the next request when the body ends after [DONE]", async () => {
+    expect(await read("late-end")).toEqual(["x"]);
+    await new Promise((r) => setTimeout(r, 60));
+    const before = connections;
+    expect(await read("late-end")).toEqual(["x"]);
+    expect(connections).toBe(before);
   });
 
   it("throws an error event as the SDK's APIError, after the chunks before it", async () => {

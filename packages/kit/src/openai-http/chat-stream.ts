@@ -14,17 +14,29 @@ import { BodyReader } from "./upstream.js";
 export async function* readChatStream(res: IncomingMessage): AsyncGenerator<ChatCompletionChunk> {
   const reader = new BodyReader(res);
   const decoder = new SseDecoder();
+  let finished = false;
   try {
     for (let text = await reader.next(); text !== null; text = await reader.next()) {
       for (const data of decoder.push(text)) {
-        if (data === "[DONE]") return;
+        if (data === "[DONE]") {
+          finished = true;
+          return;
+        }
         const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: object };
         if (chunk.error) throw new OpenAI.APIError(undefined, chunk.error, undefined, undefined);
         yield chunk;
       }
     }
+    finished = true;
   } finally {
-    // Stopped early (a break, an error): the rest of the answer is not wanted, and the socket is not reusable.
-    if (!res.complete) res.destroy();
+    if (res.complete) {
+      // Read to its end: the connection is back in the pool.
+    } else if (finished) {
+      // [DONE] came before the end of the body: let the rest drain, so the connection goes back to the pool.
+      res.resume();
+    } else {
+      // Stopped early (a break, an error): the rest of the answer is not wanted, and the connection is not reusable.
+      res.destroy();
+    }
   }
 }
