@@ -62,6 +62,9 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     expect(status).toBe("COMPLETE");
     expect([...lengths].filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
     expect(await answer.innerText()).toContain("builtin-offline");
+    // The first message made the conversation: it is listed, titled after the message, and open.
+    const open = page.locator('nav[aria-label="Conversations"] button[aria-current="page"]');
+    expect((await open.innerText()).trim()).toBe("Hello from the browser");
     await page.screenshot({ path: `${platform.dataDir}/chat.png` });
   });
 });

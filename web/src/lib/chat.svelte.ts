@@ -8,7 +8,6 @@ import {
   ChatModelsQuery,
   ConversationQuery,
   ConversationsQuery,
-  CreateConversationMutation,
   SendMessageMutation,
   StopGenerationMutation,
 } from "./documents";
@@ -49,15 +48,7 @@ export interface ChatModel {
 
 /** How many conversations the sidebar loads at once. */
 const PAGE_SIZE = 50;
-/** Title of a conversation created by its first message: that message, cut to this many characters. */
-const TITLE_LENGTH = 60;
-
 const newestFirst = (a: ConversationSummary, b: ConversationSummary) => b.updatedAt.localeCompare(a.updatedAt);
-
-function titleFrom(content: string): string {
-  const line = content.trim().split("\n")[0] ?? "";
-  return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line || "New chat";
-}
 
 /**
  * The state of the chat screen: the conversation list, the open conversation and the message being streamed.
@@ -166,7 +157,8 @@ export class ChatState {
   }
 
   /**
-   * Sends a message, creating the conversation first when none is open, then streams the answer.
+   * Sends a message and streams the answer. With no conversation open, the message creates one (with the chosen
+   * model and knowledge bases) in the same request, which then opens unless the user moved on meanwhile.
    *
    * @returns whether the message was sent (the composer keeps the text when it was not).
    */
@@ -176,19 +168,35 @@ export class ChatState {
     this.sending = true;
     this.error = null;
     try {
-      const conversationId = this.selectedId ?? (await this.#createConversation(text));
-      if (!conversationId) return false;
-      const result = await client
-        .mutation(SendMessageMutation, { input: { conversationId, content: text } })
-        .toPromise();
+      const conversationId = this.selectedId;
+      const selection = this.#selection;
+      const input = conversationId
+        ? { conversationId, content: text }
+        : {
+            content: text,
+            ...(this.modelId ? { modelId: this.modelId } : {}),
+            ...(this.knowledgeBaseIds.length > 0 ? { knowledgeBaseIds: this.knowledgeBaseIds } : {}),
+          };
+      const result = await client.mutation(SendMessageMutation, { input }).toPromise();
       if (result.error || !result.data) {
         if (result.error) this.#fail(result.error);
         return false;
       }
-      if (conversationId !== this.selectedId) return true; // the user moved on while the message was on its way
-      const { userMessage, assistantMessage } = result.data.sendMessage;
+      const { conversation, userMessage, assistantMessage } = result.data.sendMessage;
+      if (!conversationId) {
+        this.conversations = [
+          { id: conversation.id, title: conversation.title, updatedAt: conversation.updatedAt },
+          ...this.conversations.filter((c) => c.id !== conversation.id),
+        ];
+        if (selection !== this.#selection) return true; // the user moved on while the message was on its way
+        this.#selection += 1;
+        this.selectedId = conversation.id;
+        this.messages = [];
+      } else if (conversationId !== this.selectedId) {
+        return true; // the user moved on while the message was on its way
+      }
       this.messages.push({ ...userMessage }, { ...assistantMessage });
-      this.#touch(conversationId, userMessage.createdAt);
+      this.#touch(conversation.id, userMessage.createdAt);
       if (assistantMessage.status === "STREAMING") this.#follow(assistantMessage.id);
       return true;
     } finally {
@@ -212,28 +220,6 @@ export class ChatState {
   /** Stops following any stream; call when the screen goes away. */
   dispose(): void {
     this.#unfollow();
-  }
-
-  async #createConversation(firstMessage: string): Promise<string | null> {
-    const input = {
-      title: titleFrom(firstMessage),
-      ...(this.modelId ? { modelId: this.modelId } : {}),
-      ...(this.knowledgeBaseIds.length > 0 ? { knowledgeBaseIds: this.knowledgeBaseIds } : {}),
-    };
-    const result = await client.mutation(CreateConversationMutation, { input }).toPromise();
-    if (result.error || !result.data) {
-      if (result.error) this.#fail(result.error);
-      return null;
-    }
-    const created = result.data.createConversation;
-    this.conversations = [
-      { id: created.id, title: created.title, updatedAt: created.updatedAt },
-      ...this.conversations.filter((c) => c.id !== created.id),
-    ];
-    this.#selection += 1;
-    this.selectedId = created.id;
-    this.messages = [];
-    return created.id;
   }
 
   #follow(messageId: string): void {

@@ -98,22 +98,14 @@ export const ChatKnowledgeBasesQuery = graphql(`
   }
 `);
 
-export const CreateConversationMutation = graphql(`
-  mutation CreateConversation($input: CreateConversationInput!) {
-    createConversation(input: $input) {
-      id
-      title
-      updatedAt
-      model {
-        id
-      }
-    }
-  }
-`);
-
 export const SendMessageMutation = graphql(`
   mutation SendMessage($input: SendMessageInput!) {
     sendMessage(input: $input) {
+      conversation {
+        id
+        title
+        updatedAt
+      }
       userMessage {
         id
         role
