@@ -37,6 +37,8 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
 
   it("signs in and shows the answer streaming in, token by token", async () => {
     const page = await browser.newPage();
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
     await page.goto(`${platform.url}/`);
     await page.waitForURL(/\/login/);
     await page.fill('input[name="email"]', ADMIN.email);
@@ -66,5 +68,15 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     const open = page.locator('nav[aria-label="Conversations"] button[aria-current="page"]');
     expect((await open.innerText()).trim()).toBe("Hello from the browser");
     await page.screenshot({ path: `${platform.dataDir}/chat.png` });
+
+    // A second message after a pause longer than a quick reply: its answer streams on the same connection, with
+    // no new socket (and handshake) before its first token.
+    await page.waitForTimeout(4_000);
+    await page.fill('[data-testid="composer"]', "And a second question");
+    await page.click('[data-testid="send"]');
+    const second = page.locator('[data-testid="assistant-message"]').nth(1);
+    await second.waitFor();
+    await expect.poll(() => second.getAttribute("data-status"), { timeout: 30_000 }).toBe("COMPLETE");
+    expect(sockets.filter((url) => url.endsWith("/graphql"))).toHaveLength(1);
   });
 });

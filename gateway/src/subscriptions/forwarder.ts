@@ -62,7 +62,9 @@ export class ConnectionUpstreams {
         url: `${base.replace(/^http/, "ws")}/graphql`,
         webSocketImpl: WebSocket,
         lazy: true,
-        lazyCloseTimeout: 1_000,
+        // Kept a minute after its last subscription, like the web app's own connection: the next answer of a chat
+        // (a message or so later) does not wait for a new connection and its `connection_init` first.
+        lazyCloseTimeout: 60_000,
         // Never re-subscribe upstream by ourselves: a retry would replay from the client's original afterSeq and
         // repeat events. The client sees the error and resumes from the last seq it actually received.
         retryAttempts: 0,

@@ -1,6 +1,6 @@
 import { print } from "graphql";
 import type { MessageStreamSubscription as MessageStreamResult, MessageStatus } from "$lib/gql/graphql";
-import { wsClient } from "./client";
+import { subscribe as subscribeOnSocket } from "./client";
 import { MessageStreamSubscription } from "./documents";
 
 type StreamEvent = MessageStreamResult["messageStream"];
@@ -107,7 +107,7 @@ export function followMessage(messageId: string, handlers: MessageStreamHandlers
   };
 
   function subscribe() {
-    unsubscribe = wsClient.subscribe<MessageStreamResult>(
+    unsubscribe = subscribeOnSocket<MessageStreamResult>(
       {
         query: print(MessageStreamSubscription),
         operationName: "MessageStream",
