@@ -1,61 +1,22 @@
 import "reflect-metadata";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import {
-  createLogger,
-  INTERNAL_TOKEN_HEADER,
-  objectStoreRoot,
-  openDatabase,
-  signInternalToken,
-  startSubgraph,
-  verifyDownloadToken,
-  type Caller,
-  type RunningSubgraph,
-} from "@ods/kit";
+import { verifyDownloadToken, type Caller } from "@ods/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadDatasetConfig } from "../src/config.js";
-import { migrations } from "../src/migrations/index.js";
-import { entities, schemaOptions } from "../src/schema.js";
-import { createDatasetServices, type DatasetServices } from "../src/services/index.js";
-import { testDatabase, type TestDatabase } from "../../../test/support/database.js";
+import { secret, startHarness, type Harness } from "./harness.js";
 
-const secret = "dataset-versions-test-secret-0123456789abc";
 const editor: Caller = { userId: "11111111-1111-4111-8111-111111111111", roles: ["editor"] };
 const other: Caller = { userId: "22222222-2222-4222-8222-222222222222", roles: ["editor"] };
 
-let dir: string;
-let db: TestDatabase | undefined;
+let h: Harness;
 let objects: string;
-let services: DatasetServices;
-let subgraph: RunningSubgraph;
-let orm: Awaited<ReturnType<typeof openDatabase>>;
 
-interface Res<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-async function gql<T = Record<string, any>>(caller: Caller, query: string, variables = {}): Promise<Res<T>> {
-  const res = await fetch(subgraph.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as Res<T>;
-}
-
-async function ok<T = Record<string, any>>(caller: Caller, query: string, variables = {}): Promise<T> {
-  const res = await gql<T>(caller, query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
-
-async function put(key: string, content: string | Buffer): Promise<void> {
-  await mkdir(dirname(join(objects, key)), { recursive: true });
-  await writeFile(join(objects, key), content);
-}
+const gql = <T = Record<string, any>>(caller: Caller, query: string, variables = {}) =>
+  h.gql<T>(caller, query, variables);
+const ok = <T = Record<string, any>>(caller: Caller, query: string, variables = {}) =>
+  h.ok<T>(caller, query, variables);
+const put = (key: string, content: string | Buffer) => h.putObject(key, content);
 
 const REGISTER = `mutation($input: RegisterDatasetInput!) {
   registerDataset(input: $input) { id format currentVersion columns { name type nullable } }
@@ -66,33 +27,12 @@ async function register(input: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "ods-dataset-v-"));
-  db = await testDatabase();
-  const config = loadDatasetConfig({
-    ODS_INTERNAL_SECRET: secret,
-    ODS_DATA_DIR: dir,
-    ODS_LOG_LEVEL: "silent",
-    ODS_DATABASE_URL: db.databaseUrl,
-  });
-  objects = objectStoreRoot(dir);
-  orm = await openDatabase({ name: "dataset", dataDir: dir, databaseUrl: db.databaseUrl, entities, migrations });
-  services = createDatasetServices(config);
-  subgraph = await startSubgraph({
-    ...schemaOptions,
-    name: "dataset",
-    port: 0,
-    internalSecret: secret,
-    orm,
-    logger: createLogger("dataset", "silent"),
-    services,
-  });
+  h = await startHarness();
+  objects = h.objects;
 });
 
 afterAll(async () => {
-  await services?.datasets.idle();
-  await subgraph?.close();
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe("formats", () => {
@@ -244,7 +184,7 @@ describe("versions, search, restore, stats, download, SQL sources", () => {
       { column: "extra", kind: "ADDED", from: null, to: { type: "STRING", nullable: false } },
     ]);
 
-    const sources = await services.datasets.sqlSources(orm.em.fork(), editor, [d.id]);
+    const sources = await h.services.datasets.sqlSources(h.orm.em.fork(), editor, [d.id]);
     expect(sources).toMatchObject([
       { tableName: "versioned", format: "CSV", key: "v/a2.csv", csv: { delimiter: ",", header: true } },
     ]);

@@ -1,73 +1,25 @@
 import "reflect-metadata";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { once } from "node:events";
-import {
-  createLogger,
-  INTERNAL_TOKEN_HEADER,
-  openDatabase,
-  signInternalToken,
-  startSubgraph,
-  verifyUploadToken,
-  type Caller,
-  type RunningSubgraph,
-} from "@ods/kit";
+import { verifyUploadToken, type Caller } from "@ods/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { objectStoreRoot } from "@ods/kit";
-import { loadDatasetConfig } from "../src/config.js";
-import { migrations } from "../src/migrations/index.js";
-import { entities, schemaOptions } from "../src/schema.js";
-import { createDatasetServices } from "../src/services/index.js";
-import { testDatabase, type TestDatabase } from "../../../test/support/database.js";
+import { secret, startHarness, type Harness } from "./harness.js";
 
-const secret = "dataset-integration-test-secret-0123456789";
 const editor: Caller = { userId: "11111111-1111-4111-8111-111111111111", roles: ["editor"] };
 const otherEditor: Caller = { userId: "22222222-2222-4222-8222-222222222222", roles: ["editor"] };
 const viewer: Caller = { userId: "33333333-3333-4333-8333-333333333333", roles: ["viewer"] };
 const anonymous: Caller = { roles: [] };
 
-let dir: string;
-let db: TestDatabase | undefined;
+let h: Harness;
 let objects: string;
-let subgraph: RunningSubgraph;
-
-interface GraphQLResponse<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string> } }[];
-}
 
 /** Calls the subgraph as the gateway would: the caller travels as a signed internal token. */
-async function gql<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphQLResponse<T>> {
-  const res = await fetch(subgraph.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as GraphQLResponse<T>;
-}
-
+const gql: Harness["gql"] = (caller, query, variables) => h.gql(caller, query, variables);
 /** Like {@link gql}, but fails the test on any error. */
-async function ok<T = Record<string, unknown>>(
-  caller: Caller,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const res = await gql<T>(caller, query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
-
-async function putObject(key: string, content: string): Promise<void> {
-  const path = join(objects, key);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-}
+const ok: Harness["ok"] = (caller, query, variables) => h.ok(caller, query, variables);
+const putObject = (key: string, content: string) => h.putObject(key, content);
 
 const REGISTER = /* GraphQL */ `
   mutation Register($input: RegisterDatasetInput!) {
@@ -114,39 +66,13 @@ const SALES_CSV = [
 ].join("\n");
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "ods-dataset-"));
-  db = await testDatabase();
-  const config = loadDatasetConfig({
-    ODS_INTERNAL_SECRET: secret,
-    ODS_DATA_DIR: dir,
-    ODS_LOG_LEVEL: "silent",
-    ODS_DATABASE_URL: db.databaseUrl,
-  });
-  objects = objectStoreRoot(config.ODS_DATA_DIR);
-  const logger = createLogger("dataset", config.ODS_LOG_LEVEL);
-  const orm = await openDatabase({
-    name: "dataset",
-    dataDir: config.ODS_DATA_DIR,
-    databaseUrl: db.databaseUrl,
-    entities,
-    migrations,
-  });
-  subgraph = await startSubgraph({
-    ...schemaOptions,
-    name: "dataset",
-    port: 0,
-    internalSecret: secret,
-    orm,
-    logger,
-    services: createDatasetServices(config),
-  });
+  h = await startHarness();
+  objects = h.objects;
   await putObject("uploads/sales/Sales 2024.csv", SALES_CSV);
 });
 
 afterAll(async () => {
-  await subgraph?.close();
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe("registerDataset", () => {

@@ -116,6 +116,7 @@ export async function startHarness(
       await writeFile(path, content);
     },
     async close() {
+      await services.datasets.idle();
       await services.dataSources.idle();
       await subgraph.close();
       await db.drop();
