@@ -63,26 +63,15 @@ async function main() {
     const key = `${where}: ${message}`;
     errors.set(key, (errors.get(key) ?? 0) + 1);
   };
-  /** The platform's own warnings and errors (pino JSON lines, level ≥ 40), counted the same way. */
-  const watchLogs = (platform) => {
-    for (const { name, child } of platform.children) {
-      for (const stream of [child.stdout, child.stderr]) {
-        let buffer = "";
-        stream.on("data", (chunk) => {
-          buffer += chunk;
-          let newline;
-          while ((newline = buffer.indexOf("\n")) >= 0) {
-            const line = buffer.slice(0, newline);
-            buffer = buffer.slice(newline + 1);
-            try {
-              const entry = JSON.parse(line);
-              if (entry.level >= 40) noteError(`${name} log`, `${entry.msg} ${entry.err?.message ?? ""}`.trim());
-            } catch {
-              if (line.trim()) noteError(`${name} output`, line);
-            }
-          }
-        });
-      }
+  /** The platform's own warnings and errors (pino JSON lines, level ≥ 40), counted the same way once booted. */
+  let watching = false;
+  const onLog = (name, line) => {
+    if (!watching) return;
+    try {
+      const entry = JSON.parse(line);
+      if (entry.level >= 40) noteError(`${name} log`, `${entry.msg} ${entry.err?.message ?? ""}`.trim());
+    } catch {
+      if (line.trim()) noteError(`${name} output`, line);
     }
   };
 
@@ -350,6 +339,7 @@ async function main() {
   const loadBefore = loadavg()[0];
   try {
     for (const batch of batches) {
+      watching = false;
       const bench = await bootBench({
         env: {
           ODS_STREAM_BATCH_MS: String(batch),
@@ -357,8 +347,9 @@ async function main() {
           // 1,000 users' requests come from one address and one account here; keep the limiter, lift its ceiling.
           ODS_RATE_LIMIT_REQUESTS: "10000000",
         },
+        onLog,
       });
-      watchLogs(bench.platform);
+      watching = true;
       try {
         const { platform, token, gql } = bench;
         await gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
