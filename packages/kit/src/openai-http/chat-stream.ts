@@ -29,14 +29,8 @@ export async function* readChatStream(res: IncomingMessage): AsyncGenerator<Chat
     }
     finished = true;
   } finally {
-    if (res.complete) {
-      // Read to its end: the connection is back in the pool.
-    } else if (finished) {
-      // [DONE] came before the end of the body: let the rest drain, so the connection goes back to the pool.
-      res.resume();
-    } else {
-      // Stopped early (a break, an error): the rest of the answer is not wanted, and the connection is not reusable.
-      res.destroy();
-    }
+    // Stopped early (a break, an error): the rest of the answer is not wanted, and the connection is not reusable.
+    // After [DONE] the reader keeps reading what is left, and the connection goes back to the pool at its end.
+    if (!finished && !res.complete) res.destroy();
   }
 }
