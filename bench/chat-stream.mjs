@@ -33,6 +33,7 @@ async function main() {
       gap: { type: "string", default: "20" },
       samples: { type: "string", default: "40" },
       warm: { type: "string", default: "4" },
+      api: { type: "string", default: "chat,send" },
       timeout: { type: "string", default: "180" },
     },
   });
@@ -45,6 +46,7 @@ async function main() {
   const streamMs = (TOKENS - 1) * GAP;
   const roundsFor = (level) => Math.ceil(SAMPLES / level);
   const WARM_ROUNDS = Number(args.warm);
+  const apis = args.api.split(",");
 
   const { bootBench } = await import("./boot.mjs");
   const upstream = await startSseUpstream({ tokens: TOKENS, gap: GAP });
@@ -117,23 +119,56 @@ async function main() {
     return { started, answered: null, events, terminal: "DONE", stored: null };
   }
 
-  const STREAM = `subscription($id: ID!) { messageStream(messageId: $id) {
+  const EVENT_FIELDS = `
     __typename
     ... on MessageToken { seq delta }
     ... on MessageDone { seq message { status content } }
-    ... on MessageFailed { seq code reason }
+    ... on MessageFailed { seq code reason }`;
+  const STREAM = `subscription($id: ID!) { messageStream(messageId: $id) { ${EVENT_FIELDS} } }`;
+  const CHAT = `subscription($input: SendMessageInput!) { chat(input: $input) {
+    ${EVENT_FIELDS}
+    ... on MessageStarted { assistantMessage { id } }
   } }`;
+  const question = (tag) => `Count for me, please. bench-${tag}`;
 
-  /** One reply through the platform on the worker's own graphql-ws connection. */
-  async function platformStream(tag, { gql, client, conversationId }) {
+  /** One reply through the platform, sendMessage then messageStream, on the worker's own graphql-ws connection. */
+  async function sendThenStream(tag, { gql, client, conversationId }) {
     const started = now();
     const { sendMessage } = await gql(
       "mutation($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } } }",
-      { input: { conversationId, content: `Count for me, please. bench-${tag}` } },
+      { input: { conversationId, content: question(tag) } },
     ).catch((err) => {
       throw new Error(`sendMessage: ${err.message}`);
     });
     const answered = now();
+    return follow(
+      client,
+      "messageStream",
+      { query: STREAM, variables: { id: sendMessage.assistantMessage.id } },
+      {
+        started,
+        answered,
+      },
+    );
+  }
+
+  /** One reply through the platform in one operation, the chat subscription. */
+  function chatStream(tag, { client, conversationId }) {
+    const started = now();
+    return follow(
+      client,
+      "chat",
+      { query: CHAT, variables: { input: { conversationId, content: question(tag) } } },
+      { started, answered: null },
+    );
+  }
+
+  const streamers = { chat: chatStream, send: sendThenStream };
+  for (const api of apis) if (!streamers[api]) throw new Error(`--api: ${api} is not one of chat, send`);
+  const apiNames = { chat: "platform, chat", send: "platform, send+stream" };
+
+  /** Follows one subscription to its terminal event: token arrival times, the stored text. */
+  function follow(client, field, payload, times) {
     const events = [];
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -146,31 +181,28 @@ async function main() {
         clearTimeout(timer);
         unsubscribe();
         if (err) reject(err);
-        else resolve({ started, answered, events, terminal, stored });
+        else resolve({ ...times, events, terminal, stored });
       };
-      const unsubscribe = client.subscribe(
-        { query: STREAM, variables: { id: sendMessage.assistantMessage.id } },
-        {
-          next: (result) => {
-            const at = now();
-            if (result.errors?.length) return finish(new Error(`messageStream: ${JSON.stringify(result.errors)}`));
-            const event = result.data.messageStream;
-            if (event.__typename === "MessageToken") events.push({ at, delta: event.delta, seq: event.seq });
-            else if (event.__typename === "MessageDone") {
-              terminal = `Done(${event.message.status})`;
-              stored = event.message.content;
-              events.seqEnd = event.seq;
-              finish();
-            } else if (event.__typename === "MessageFailed") {
-              terminal = `Failed(${event.code})`;
-              finish(new Error(`MessageFailed ${event.code}: ${event.reason}`));
-            }
-          },
-          error: (err) => finish(new Error(`messageStream: ${err instanceof Error ? err.message : errorText(err)}`)),
-          complete: () =>
-            finish(terminal ? undefined : new Error("the subscription completed without a terminal event")),
+      const unsubscribe = client.subscribe(payload, {
+        next: (result) => {
+          const at = now();
+          if (result.errors?.length) return finish(new Error(`${field}: ${JSON.stringify(result.errors)}`));
+          const event = result.data[field];
+          if (event.__typename === "MessageToken") events.push({ at, delta: event.delta, seq: event.seq });
+          else if (event.__typename === "MessageStarted") times.answered = at;
+          else if (event.__typename === "MessageDone") {
+            terminal = `Done(${event.message.status})`;
+            stored = event.message.content;
+            events.seqEnd = event.seq;
+            finish();
+          } else if (event.__typename === "MessageFailed") {
+            terminal = `Failed(${event.code})`;
+            finish(new Error(`MessageFailed ${event.code}: ${event.reason}`));
+          }
         },
-      );
+        error: (err) => finish(new Error(`${field}: ${err instanceof Error ? err.message : errorText(err)}`)),
+        complete: () => finish(terminal ? undefined : new Error("the subscription completed without a terminal event")),
+      });
     });
   }
 
@@ -379,24 +411,25 @@ async function main() {
           const warm = 50;
           await cell(warm, WARM_ROUNDS, directStream);
           const direct = await cell(level, rounds, directStream);
-          const warmSetups = await prepare(warm, WARM_ROUNDS);
-          await cell(warm, WARM_ROUNDS, platformStream, warmSetups);
-          await dispose(warmSetups);
-          const setups = await prepare(level, rounds);
-          const cpuBefore = await cpuTimes(platform);
-          const through = await cell(level, rounds, platformStream, setups);
-          const cpuAfter = await cpuTimes(platform);
-          const cpu = ["gateway", "conversation", "model"]
-            .map((name) => ((cpuAfter[name] - cpuBefore[name]) / (level * rounds)).toFixed(1))
-            .join(" · ");
-          await dispose(setups);
-          const [d, p] = [summary(direct), summary(through)];
-          const added = Object.fromEntries(Object.keys(p).map((k) => [k, p[k] - d[k]]));
-          rows.set(`${level}:${batch}`, [
-            row(level, batch, "direct (fetch upstream)", d, direct),
-            row(level, batch, "platform (gateway, ws)", p, through, cpu),
-            row(level, batch, "platform adds", added, null),
-          ]);
+          const cellRows = [row(level, batch, "direct (fetch upstream)", summary(direct), direct)];
+          for (const api of apis) {
+            const streamOne = streamers[api];
+            const warmSetups = await prepare(warm, WARM_ROUNDS);
+            await cell(warm, WARM_ROUNDS, streamOne, warmSetups);
+            await dispose(warmSetups);
+            const setups = await prepare(level, rounds);
+            const cpuBefore = await cpuTimes(platform);
+            const through = await cell(level, rounds, streamOne, setups);
+            const cpuAfter = await cpuTimes(platform);
+            const cpu = ["gateway", "conversation", "model"]
+              .map((name) => ((cpuAfter[name] - cpuBefore[name]) / (level * rounds)).toFixed(1))
+              .join(" · ");
+            await dispose(setups);
+            const [d, p] = [summary(direct), summary(through)];
+            const added = Object.fromEntries(Object.keys(p).map((k) => [k, p[k] - d[k]]));
+            cellRows.push(row(level, batch, apiNames[api], p, through, cpu), row(level, batch, "  adds", added, null));
+          }
+          rows.set(`${level}:${batch}`, cellRows);
           console.error(
             `[chat-stream] ${level} streams, batch ${batch} ms: done (${((Date.now() - started) / 1000).toFixed(0)} s)`,
           );

@@ -247,6 +247,98 @@ describe("a streamed chat over graphql-ws through the gateway", () => {
   });
 });
 
+describe("chat: send and stream in one subscription", () => {
+  const CHAT = `subscription Chat($input: SendMessageInput!) {
+    chat(input: $input) {
+      __typename
+      ... on MessageStarted {
+        seq
+        conversation { id title }
+        userMessage { id content }
+        assistantMessage { id status }
+      }
+      ... on MessageToken { seq delta }
+      ... on MessageDone { seq message { id content status } }
+      ... on MessageFailed { seq code reason }
+    }
+  }`;
+  type ChatEvent = {
+    chat: {
+      __typename: string;
+      seq: number;
+      delta?: string;
+      conversation?: { id: string; title: string };
+      userMessage?: { id: string; content: string };
+      assistantMessage?: { id: string; status: string };
+      message?: { id: string; content: string; status: string };
+    };
+  };
+  const ended = (e: ChatEvent) => ["MessageDone", "MessageFailed"].includes(e.chat.__typename);
+
+  it("starts a conversation, sends MessageStarted, then the reply's tokens and MessageDone as stored", async () => {
+    const client = wsClient(platform, token);
+    const events = await collect<ChatEvent>(client, CHAT, { input: { content: "Hello from one operation" } }, ended);
+    await client.dispose();
+    const [started, ...rest] = events.map((e) => e.chat);
+    expect(started).toMatchObject({
+      __typename: "MessageStarted",
+      seq: 0,
+      conversation: { title: "Hello from one operation" },
+      userMessage: { content: "Hello from one operation" },
+      assistantMessage: { status: "STREAMING" },
+    });
+    expect(rest.map((e) => e.seq)).toEqual(Array.from({ length: rest.length }, (_, i) => i + 1));
+    const done = rest.at(-1)!;
+    expect(done.__typename).toBe("MessageDone");
+    const text = rest.map((e) => e.delta ?? "").join("");
+    expect(done.message).toMatchObject({ id: started!.assistantMessage!.id, content: text, status: "COMPLETE" });
+    expect((await storedMessage(started!.conversation!.id, started!.assistantMessage!.id)).content).toBe(text);
+  });
+
+  it("a dropped chat resumes with messageStream after the last seq it got", async () => {
+    const conversationId = await newConversation();
+    const first = wsClient(platform, token);
+    const head = await collect<ChatEvent>(
+      first,
+      CHAT,
+      { input: { conversationId, content: "Tell me about yourself" } },
+      (e) => e.chat.seq >= 2 || ended(e),
+    );
+    await first.dispose();
+    const replyId = head[0]!.chat.assistantMessage!.id;
+    const second = wsClient(platform, token);
+    const tail = await collect<StreamEvent>(second, STREAM, { id: replyId, after: head.at(-1)!.chat.seq }, terminal);
+    await second.dispose();
+    const all = [...head.slice(1).map((e) => e.chat), ...tail.map((e) => e.messageStream)];
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(all.at(-1)!.message?.content).toBe(all.map((e) => e.delta ?? "").join(""));
+  });
+
+  it("refuses bad input and a busy conversation with the error's code before any event, storing nothing", async () => {
+    const client = wsClient(platform, token);
+    const codeOf = (input: Record<string, unknown>) =>
+      collect<ChatEvent>(client, CHAT, { input }, ended).then(
+        (events) => `no error: ${JSON.stringify(events[0])}`,
+        (err: Error) => JSON.parse(err.message.replace(/^subscription error: /, ""))[0].extensions.code as string,
+      );
+    const conversationId = await newConversation();
+    expect(await codeOf({ conversationId, content: "   " })).toBe("BAD_USER_INPUT");
+    expect(await codeOf({ conversationId: "no-such-conversation", content: "hi" })).toBe("NOT_FOUND");
+    const busy = await send(conversationId, "Please write a long answer");
+    expect(await codeOf({ conversationId, content: "and another thing" })).toBe("CONFLICT");
+    const done = await collect<StreamEvent>(client, STREAM, { id: busy.assistantMessage.id }, terminal);
+    await client.dispose();
+    expect(done.at(-1)!.messageStream.__typename).toBe("MessageDone");
+    const data = await gqlOk(
+      platform,
+      "query($id: ID!) { conversation(id: $id) { messages { content } } }",
+      { id: conversationId },
+      token,
+    );
+    expect(data.conversation.messages).toHaveLength(2);
+  });
+});
+
 describe("the OpenAI-compatible API at /v1", () => {
   it("works with the official openai SDK and an API key", async () => {
     const key = await gqlOk(platform, 'mutation { createApiKey(name: "e2e sdk") { secret } }', {}, token);

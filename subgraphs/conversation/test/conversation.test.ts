@@ -402,6 +402,10 @@ describe("conversation subgraph", () => {
     expect(messages.map((m) => m.role)).toEqual(["USER", "ASSISTANT"]);
     expect(messages[0]!.content).toBe(ok[0]!.value.userMessage.content);
     expect(await app.orm.em.fork().count(Message, { conversation: id })).toBe(2);
+    // The refused reply's model request had already left (it overlaps the transaction): it was aborted.
+    const refusedContent = ok[0]!.value.userMessage.content.endsWith("a") ? "tokens:2 delay:1 b" : "tokens:2 delay:1 a";
+    const refusedCalls = model.requests.filter((r) => r.body.messages.at(-1)?.content === refusedContent);
+    await expect.poll(() => refusedCalls.every((r) => r.aborted)).toBe(true);
   });
 
   it("hides other users' conversations and messages (NOT_FOUND)", async () => {

@@ -19,6 +19,7 @@ import {
 import { Citation, Conversation, Message, MessageFeedback, MessageRating } from "../entities/index.js";
 import { Model } from "../federation-stubs.js";
 import { findOwnedMessage, type StreamItem } from "../services/generation-service.js";
+import type { Turn } from "../services/conversation-service.js";
 import type { ConversationServices } from "../services/index.js";
 import { loaders } from "./loaders.js";
 import { abortable } from "./abortable.js";
@@ -117,7 +118,30 @@ export class MessageFailed {
   message: Message;
 }
 
-const TYPE_OF: Record<StreamItem["kind"], string> = {
+@ObjectType({
+  description:
+    "The first event of `chat`: the question and the reply were stored (as `sendMessage` returns them). `seq` is " +
+    "0; resume a dropped `chat` with `messageStream(assistantMessage.id, afterSeq)`.",
+})
+export class MessageStarted {
+  @Field(() => Int)
+  seq: number;
+
+  @Field(() => Conversation, { description: "The conversation (new when the input had no conversationId)." })
+  conversation: Conversation;
+
+  @Field(() => Message)
+  userMessage: Message;
+
+  @Field(() => Message, { description: "The reply, STREAMING; the events after this one are its stream." })
+  assistantMessage: Message;
+}
+
+/** One event of `chat`: the stored turn first, then the reply's stream. */
+type ChatItem = StreamItem | ({ kind: "started"; seq: 0 } & Turn);
+
+const TYPE_OF: Record<ChatItem["kind"], string> = {
+  started: "MessageStarted",
   heartbeat: "MessageHeartbeat",
   citations: "MessageCitations",
   token: "MessageToken",
@@ -131,6 +155,19 @@ export const MessageStreamEvent = createUnionType({
   types: () => [MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
   resolveType: (value) => TYPE_OF[(value as unknown as StreamItem).kind],
 });
+
+export const ChatEvent = createUnionType({
+  name: "ChatEvent",
+  description: "One event of `chat`: MessageStarted, then the reply's events as `messageStream` sends them.",
+  types: () => [MessageStarted, MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
+  resolveType: (value) => TYPE_OF[(value as unknown as ChatItem).kind],
+});
+
+/** The stored turn as `chat`'s first event, then the reply's stream from its start. */
+async function* chatEvents(services: ConversationServices, turn: Turn, signal: AbortSignal): AsyncGenerator<ChatItem> {
+  yield { kind: "started", seq: 0, ...turn };
+  yield* services.generation.follow(turn.assistantMessage.id, 0, signal);
+}
 
 @Resolver(() => Message)
 export class MessageResolver {
@@ -226,6 +263,24 @@ export class MessageResolver {
     @Arg("afterSeq", () => Int, { nullable: true }) _afterSeq?: number,
   ): typeof MessageStreamEvent {
     return event as unknown as typeof MessageStreamEvent;
+  }
+
+  @Authorized()
+  @Subscription(() => ChatEvent, {
+    description:
+      "`sendMessage` and `messageStream` in one operation, so the reply's first token comes a round trip sooner: " +
+      "stores the message and a STREAMING reply (errors as `sendMessage`'s, before any event), then sends " +
+      "MessageStarted and the reply's events, ending with MessageDone or MessageFailed. Unsubscribing does not " +
+      "stop the reply (`stopGeneration` does); `messageStream` picks it up again.",
+    subscribe: async ({ args, context }) => {
+      const { caller, em, services } = context as Ctx;
+      requireUser(caller);
+      const turn = await services.conversations.send(em, caller, (args as { input: SendMessageInput }).input);
+      return abortable((signal) => chatEvents(services, turn, signal));
+    },
+  })
+  chat(@Root() event: ChatItem, @Arg("input", () => SendMessageInput) _input: SendMessageInput): typeof ChatEvent {
+    return event as unknown as typeof ChatEvent;
   }
 
   @FieldResolver(() => Model, { nullable: true })

@@ -1,4 +1,5 @@
 import { raw, type EntityManager } from "@mikro-orm/core";
+import { randomUUID } from "node:crypto";
 import {
   badInput,
   conflict,
@@ -177,6 +178,8 @@ export interface ConversationUsageTotals {
   totalTokens: number;
   messageCount: number;
 }
+
+const STILL_STREAMING = "A reply is still being generated in this conversation: stop it or wait for it";
 
 /** The light columns of a message that branch changes need (never the text). */
 type BranchRow = Pick<Message, "id" | "parentId" | "position" | "selected" | "selectedRevision" | "alternativeIndex">;
@@ -377,8 +380,13 @@ export class ConversationService {
 
   /**
    * Stores the user's message and an empty assistant reply (STREAMING) at the end of the selected branch, starts
-   * generating the reply in the background and returns both at once. Without `conversationId`, a conversation
-   * is made first (in the same transaction), titled after the message.
+   * generating the reply and returns both at once. Without `conversationId`, a conversation is made first (in the
+   * same transaction), titled after the message.
+   *
+   * @remarks The reply starts before the transaction, from the branch as read just before it, so that the model
+   * request overlaps the writes (the first token comes that much sooner); nothing of it is logged or stored until
+   * the transaction commits, and a transaction that fails (CONFLICT, say) aborts it. The branch read cannot be
+   * stale: the transaction's revision check fails if the branch moved after `conversation` was read.
    */
   async send(em: EntityManager, caller: Caller, input: SendMessage): Promise<Turn> {
     const data = parseInput(sendInput, withoutNulls(input));
@@ -397,32 +405,48 @@ export class ConversationService {
           { persist: false },
         );
     const fresh = !data.conversationId;
-    const turn = await this.changeBranch(
-      em,
-      conversation,
-      { fresh, conflictMessage: "a reply is already being generated in this conversation" },
-      (tx, rows, stamp, ref) => {
-        const leaf = rows.filter((r) => r.selected).sort((a, b) => b.position - a.position)[0];
-        const position = (leaf?.position ?? 0) + 1;
-        const userMessage = newMessage(tx, ref, rows, stamp, {
-          parentId: leaf?.id ?? null,
-          position,
-          role: MessageRole.USER,
-          content: data.content,
-        });
-        const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, data.modelId ?? conversation.modelId);
-        return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
-      },
-    );
+    const earlier = fresh ? [] : await selectedBranch(em, conversation.id);
+    // Also checked in the transaction; here it saves a model request that would be aborted.
+    if (earlier.at(-1)?.status === MessageStatus.STREAMING) throw conflict(STILL_STREAMING);
+    const leaf = earlier.at(-1);
+    const question = {
+      id: randomUUID(),
+      parentId: leaf?.id ?? null,
+      position: (leaf?.position ?? 0) + 1,
+      content: data.content,
+    };
+    const modelId = data.modelId ?? conversation.modelId;
+    const stored = settlement();
+    const replyId = randomUUID();
     this.generation.generate({
-      messageId: turn.assistantMessage.id,
+      messageId: replyId,
       caller,
       params: { ...conversation.params, ...data.params },
       // A new conversation took them as its own already.
       ...(data.knowledgeBaseIds && !fresh ? { knowledgeBaseIds: data.knowledgeBaseIds } : {}),
-      source: replySource(conversation, turn),
+      source: { ...settingsOf(conversation), modelId, question, earlier },
+      stored: stored.promise,
     });
-    return turn;
+    // One turn of the event loop first, so the model request goes out now: on SQLite the transaction's statements
+    // run synchronously, one promise after another, and would hold it back until the commit.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      const turn = await this.changeBranch(
+        em,
+        conversation,
+        { fresh, appends: true, conflictMessage: "a reply is already being generated in this conversation" },
+        (tx, rows, stamp, ref) => {
+          const userMessage = newMessage(tx, ref, rows, stamp, { ...question, role: MessageRole.USER });
+          const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, modelId, replyId);
+          return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
+        },
+      );
+      stored.resolve();
+      return turn;
+    } catch (err) {
+      stored.reject(err);
+      throw err;
+    }
   }
 
   /**
@@ -616,11 +640,16 @@ export class ConversationService {
    * first of all: of two changes racing, the second finds it moved and fails with CONFLICT, writing nothing. Its
    * row lock also orders them on PostgreSQL and MariaDB. While a reply streams in the conversation the branch it
    * extends must not move: CONFLICT too (found in the same read as the rows, so it costs no query of its own).
+   *
+   * `appends`: the change only adds messages after the end of the selected branch, which the caller read after
+   * `conversation` (so the revision check covers it) and found not STREAMING. Then there are no rows to read and
+   * nothing else to select: the branch's last message has no other children (selecting a branch always follows
+   * it to a message without any), and `build` gets no rows.
    */
   private async changeBranch<T extends { created: Message[] }>(
     em: EntityManager,
     conversation: Conversation,
-    options: { fresh?: boolean; activity?: boolean; conflictMessage?: string; selectedId?: string },
+    options: { fresh?: boolean; appends?: boolean; activity?: boolean; conflictMessage?: string; selectedId?: string },
     build: (tx: EntityManager, rows: BranchRow[], stamp: Stamp, ref: Conversation) => T,
   ): Promise<T & { conversation: Conversation }> {
     const now = new Date();
@@ -644,6 +673,8 @@ export class ConversationService {
           if (moved !== 1) {
             throw conflict(options.conflictMessage ?? "The conversation changed meanwhile: load it again and retry");
           }
+        }
+        if (!options.fresh && !options.appends) {
           // Plain objects, not entities: the request's identity map keeps the rows it loaded whole.
           const found = await tx.find(
             Message,
@@ -654,7 +685,7 @@ export class ConversationService {
             },
           );
           if (found.some((r) => r.status === MessageStatus.STREAMING)) {
-            throw conflict("A reply is still being generated in this conversation: stop it or wait for it");
+            throw conflict(STILL_STREAMING);
           }
           rows = found.map((r) => ({
             id: r.id,
@@ -668,7 +699,7 @@ export class ConversationService {
         const built = build(tx, rows, stamp, ref);
         await tx.flush();
         const selectedId = options.selectedId ?? built.created.at(-1)?.id;
-        if (!options.fresh && selectedId) {
+        if (!options.fresh && !options.appends && selectedId) {
           await this.selectBranch(tx, [...rows, ...built.created], selectedId, stamp.revision);
         }
         return built;
@@ -705,16 +736,23 @@ export class ConversationService {
   }
 }
 
-/** What the new reply of `turn` is generated from, as this request knows it (see {@link GenerationJob.source}). */
-function replySource(conversation: Conversation, turn: Turn): ReplySource {
-  const question = turn.userMessage;
+/** A conversation's settings that a reply is made with (see {@link ReplySource}). */
+function settingsOf(conversation: Conversation) {
   return {
     conversationId: conversation.id,
-    modelId: turn.assistantMessage.modelId ?? conversation.modelId,
     systemPrompt: conversation.systemPrompt ?? null,
     promptTemplate: conversation.promptTemplate ?? null,
     knowledgeBaseIds: conversation.knowledgeBaseIds,
     retrieval: conversation.retrieval,
+  };
+}
+
+/** What the new reply of `turn` is generated from, as this request knows it (see {@link GenerationJob.source}). */
+function replySource(conversation: Conversation, turn: Turn): ReplySource {
+  const question = turn.userMessage;
+  return {
+    ...settingsOf(conversation),
+    modelId: turn.assistantMessage.modelId ?? conversation.modelId,
     question: {
       id: question.id,
       parentId: question.parentId ?? null,
@@ -724,13 +762,38 @@ function replySource(conversation: Conversation, turn: Turn): ReplySource {
   };
 }
 
+/**
+ * The messages of the selected branch, oldest first: the newest selected message and its ancestors through
+ * `parentId` (one query, then a walk in memory).
+ */
+async function selectedBranch(em: EntityManager, conversationId: string): Promise<Message[]> {
+  const rows = await em.find(Message, { conversation: conversationId, selected: true }, { disableIdentityMap: true });
+  let leaf: Message | undefined;
+  for (const row of rows) if (!leaf || row.position > leaf.position) leaf = row;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const path: Message[] = [];
+  for (let row = leaf; row; row = row.parentId ? byId.get(row.parentId) : undefined) path.unshift(row);
+  return path;
+}
+
+/** A promise with its resolve and reject, for a result that another party waits on. */
+function settlement(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 /** A new message on the selected branch, numbered after its existing versions (the turn's alternatives). */
 function newMessage(
   em: EntityManager,
   conversation: Conversation,
   rows: BranchRow[],
   { now, revision }: Stamp,
-  data: { parentId: string | null; position: number; role: MessageRole; content: string },
+  data: { id?: string; parentId: string | null; position: number; role: MessageRole; content: string },
 ): Message {
   const versions = rows.filter((r) => r.position === data.position && (r.parentId ?? null) === data.parentId);
   return em.create(Message, {
@@ -753,8 +816,10 @@ function newReply(
   stamp: Stamp,
   question: Message,
   modelId: string,
+  id?: string,
 ): Message {
   const reply = newMessage(em, conversation, rows, stamp, {
+    ...(id ? { id } : {}),
     parentId: question.id,
     position: question.position + 1,
     role: MessageRole.ASSISTANT,

@@ -113,6 +113,12 @@ export interface GenerationJob {
    * reply does not read them back before calling the model. Without it they are read from the database.
    */
   source?: ReplySource;
+  /**
+   * Settles when the request that stores the reply's row has committed (resolves) or failed (rejects). The reply
+   * may start before, so that the model request overlaps the writes, but appends and writes nothing until then;
+   * when it rejects, the model request is aborted and the reply ends without a trace. Omitted: already stored.
+   */
+  stored?: Promise<void>;
 }
 
 /** What a reply is made from, besides the turns before its question. */
@@ -126,6 +132,8 @@ export interface ReplySource {
   retrieval: Conversation["retrieval"];
   /** The user's message the reply answers (the reply's parent). */
   question: Pick<Message, "id" | "parentId" | "position" | "content">;
+  /** The turns before the question, oldest first, when the request read them already. */
+  earlier?: Message[];
 }
 
 interface Running {
@@ -136,6 +144,7 @@ interface Running {
 const STOP = "stop";
 const SHUTDOWN = "shutdown";
 const IDLE = "idle";
+const NOT_STORED = "not stored";
 
 /**
  * Runs replies: prompt assembly, the streaming call to the model API, the message's event log, the stored row,
@@ -191,6 +200,7 @@ export class GenerationService {
    */
   generate(job: GenerationJob): void {
     const controller = new AbortController();
+    job.stored?.catch(() => controller.abort(NOT_STORED));
     const finished = this.run(job, controller.signal)
       .catch((err: unknown) => this.options.logger.error({ err, messageId: job.messageId }, "generation crashed"))
       .finally(() => this.running.delete(job.messageId));
@@ -360,6 +370,13 @@ export class GenerationService {
     let ttftMs: number | null = null;
     let usage: Message["usage"] = null;
     let citations: CitationData[] = [];
+    // Whether the reply's row was stored: nothing is appended or written before, nor anything at all if not.
+    const stored = job.stored
+      ? job.stored.then(
+          () => true,
+          () => false,
+        )
+      : Promise.resolve(true);
     let appends = Promise.resolve();
     let writes = Promise.resolve();
     let batchTimer: NodeJS.Timeout | undefined;
@@ -368,7 +385,9 @@ export class GenerationService {
     const append = (event: StreamEvent) => {
       const eventSeq = ++seq;
       appends = appends
-        .then(() => pubsub.append(stream, eventSeq, event))
+        .then(async () => {
+          if (await stored) await pubsub.append(stream, eventSeq, event);
+        })
         .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not append to the stream log"));
     };
     // One event per batch of deltas.
@@ -387,6 +406,7 @@ export class GenerationService {
       const cited = citations;
       writes = writes
         .then(async () => {
+          if (!(await stored)) return;
           await orm.em
             .fork()
             .nativeUpdate(
@@ -506,6 +526,7 @@ export class GenerationService {
 
     await appends;
     await writes;
+    if (!(await stored)) return;
     const terminalSeq = seq + 1;
     let changed: number;
     try {
@@ -586,10 +607,10 @@ export async function branchBefore(
  */
 async function readSource(em: EntityManager, job: GenerationJob): Promise<{ source: ReplySource; earlier: Message[] }> {
   if (job.source) {
-    const { question, conversationId } = job.source;
+    const { question, conversationId, earlier } = job.source;
     return {
       source: job.source,
-      earlier: await branchBefore(em, { ...question, conversation: { id: conversationId } }),
+      earlier: earlier ?? (await branchBefore(em, { ...question, conversation: { id: conversationId } })),
     };
   }
   const message = await em.findOneOrFail(Message, { id: job.messageId }, { populate: ["conversation"] });
