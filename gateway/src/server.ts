@@ -17,6 +17,7 @@ import {
   requestScope,
   type Caller,
   type Logger,
+  createDocumentCache,
 } from "@ods/kit";
 import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -334,10 +335,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
   };
   const allowedOrigins = new Set(config.ODS_CORS_ORIGINS);
+  const documents = createDocumentCache();
   const wsServer = useServer<Record<string, unknown>, { upstreams?: ConnectionUpstreams; credential?: string }>(
     {
       schema: () => apiSchema!,
-      ...wsLimits({ settings: security, schema: () => apiSchema, trusted }),
+      ...wsLimits({ settings: security, schema: () => apiSchema, trusted, documents }),
+      // Each document is parsed (within the limits, above) and validated once while it stays cached.
+      parse: (source) => documents.parse(source),
+      validate: (schema, document) => documents.validate(schema, document),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const request = ctx.extra.request;

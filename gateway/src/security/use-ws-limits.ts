@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from "graphql";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { DocumentCache } from "@ods/kit";
 import type { Context, SubscribePayload } from "graphql-ws";
 import { DefenceError, SecurityErrorCode } from "./errors.js";
 import type { SecuritySettings } from "./settings.js";
@@ -21,6 +22,8 @@ export function wsLimits<E>(options: {
   settings: Pick<SecuritySettings, "limits" | "ws" | "suggestions">;
   schema: () => GraphQLSchema | undefined;
   trusted?: TrustedDocuments;
+  /** Parsed documents to reuse (the same cache as `useServer`'s `parse`, so a document is parsed once). */
+  documents?: DocumentCache;
 }) {
   const { limits, ws, suggestions } = options.settings;
   return {
@@ -38,7 +41,9 @@ export function wsLimits<E>(options: {
         const query = options.trusted ? options.trusted.resolve(payload) : payload.query;
         // A document named by hash becomes the query graphql-ws parses next.
         (payload as { query: string }).query = query;
-        checkDocument(parseWithinLimits(query, limits), options.schema(), limits, payload.variables ?? {});
+        const withinLimits = (source: string) => parseWithinLimits(source, limits);
+        const document = options.documents ? options.documents.parse(query, withinLimits) : withinLimits(query);
+        checkDocument(document, options.schema(), limits, payload.variables ?? {});
       } catch (err) {
         if (err instanceof GraphQLError) return [err];
         throw err;

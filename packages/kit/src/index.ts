@@ -3,6 +3,7 @@ export * from "./auth.js";
 export * from "./config.js";
 export * from "./connection.js";
 export * from "./db.js";
+export * from "./document-cache.js";
 export * from "./errors.js";
 export * from "./logger.js";
 export * from "./model-client.js";

@@ -15,6 +15,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { buildSchema, createResolversMap, type AuthChecker, type NonEmptyArray } from "type-graphql";
 import { WebSocketServer } from "ws";
 import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, verifyInternalToken, type Caller, type Role } from "./auth.js";
+import { createDocumentCache } from "./document-cache.js";
 import { forbidden, maskError, unauthenticated } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { clientFrom, requestIdFrom, requestScope, type ClientInfo } from "./request-context.js";
@@ -222,6 +223,7 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
   );
 
   const wss = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const documents = createDocumentCache();
   const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller; requestId?: string }>(
     {
       schema,
@@ -237,6 +239,9 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
           return false;
         }
       },
+      // The same documents come again and again (every chat reply subscribes): parse and validate each once.
+      parse: (source) => documents.parse(source),
+      validate: (schema, document) => documents.validate(schema, document),
       context: (ctx): SubgraphContext<S> => ({
         requestId: ctx.extra.requestId!,
         logger: logger.child({ requestId: ctx.extra.requestId }),
