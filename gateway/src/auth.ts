@@ -10,6 +10,7 @@ import {
 } from "@ods/kit";
 import { parse as parseCookies } from "cookie";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionNode } from "graphql";
 import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayContext } from "./context.js";
 
@@ -291,9 +292,43 @@ function forbiddenKey(message: string): AppError {
   return new AppError(ErrorCode.FORBIDDEN, message, { http: { status: 403 } });
 }
 
+/** Subscriptions that write: `chat` stores the message it sends (it is `sendMessage` and `messageStream` in one). */
+const WRITING_SUBSCRIPTIONS = new Set(["chat"]);
+
+/**
+ * Refuses a subscription that writes (see {@link WRITING_SUBSCRIPTIONS}) to an API key without WRITE or ADMIN,
+ * as {@link apiKeyScopePlugin} refuses a mutation; any other subscription only reads.
+ */
+export function checkSubscriptionScope(
+  auth: Authenticator,
+  caller: Caller,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): void {
+  const scopes = auth.scopesOf(caller);
+  if (!scopes || scopes.includes("WRITE") || scopes.includes("ADMIN")) return;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  // Root fields may sit in inline fragments or named ones: `subscription { ...Send }`.
+  const writes = (selections: readonly SelectionNode[], seen: Set<string>): boolean =>
+    selections.some((s) => {
+      if (s.kind === Kind.FIELD) return WRITING_SUBSCRIPTIONS.has(s.name.value);
+      if (s.kind === Kind.INLINE_FRAGMENT) return writes(s.selectionSet.selections, seen);
+      const fragment = fragments.get(s.name.value);
+      if (!fragment || seen.has(s.name.value)) return false;
+      return writes(fragment.selectionSet.selections, new Set([...seen, s.name.value]));
+    });
+  if (writes(operation.selectionSet.selections, new Set())) {
+    throw forbiddenKey("This API key may only read: chat sends a message and needs the scope WRITE");
+  }
+}
+
 /**
  * Enforces API key scopes on GraphQL operations: a key without WRITE or ADMIN may run queries (and subscriptions,
- * which graphql-ws checks through {@link Authenticator.authenticate}) but no mutation.
+ * which graphql-ws checks through {@link Authenticator.authenticate} and {@link checkSubscriptionScope}) but no
+ * mutation.
  */
 export const apiKeyScopePlugin = (auth: Authenticator): ApolloServerPlugin<GatewayContext> => ({
   async requestDidStart() {

@@ -28,7 +28,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { apiKeyScopePlugin, Authenticator, SESSION_COOKIE } from "./auth.js";
+import { apiKeyScopePlugin, Authenticator, checkSubscriptionScope, SESSION_COOKIE } from "./auth.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { InternalDataSource } from "./data-source.js";
@@ -374,7 +374,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
           // The credential is checked again for every subscription, not only at connect: an expired session or a
           // revoked key stops working on a socket that stays open (both checks are cached, so this is cheap).
           try {
-            await auth.authenticate(context.credential);
+            const caller = await auth.authenticate(context.credential);
+            checkSubscriptionScope(auth, caller, args.document, args.operationName);
           } catch (err) {
             yield { errors: [err as AppError] };
             return;

@@ -38,7 +38,18 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
   it("signs in and shows the answer streaming in, token by token", async () => {
     const page = await browser.newPage();
     const sockets: string[] = [];
-    page.on("websocket", (socket) => sockets.push(socket.url()));
+    const subscribed: string[] = [];
+    page.on("websocket", (socket) => {
+      sockets.push(socket.url());
+      socket.on("framesent", ({ payload }) => {
+        const message = JSON.parse(String(payload)) as { type: string; payload?: { operationName?: string } };
+        if (message.type === "subscribe") subscribed.push(message.payload?.operationName ?? "");
+      });
+    });
+    const posted: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/graphql")) posted.push(request.postData() ?? "");
+    });
     await page.goto(`${platform.url}/`);
     await page.waitForURL(/\/login/);
     await page.fill('input[name="email"]', ADMIN.email);
@@ -78,5 +89,78 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     await second.waitFor();
     await expect.poll(() => second.getAttribute("data-status"), { timeout: 30_000 }).toBe("COMPLETE");
     expect(sockets.filter((url) => url.endsWith("/graphql"))).toHaveLength(1);
+    // Each message went out and its answer came back through one `chat` subscription, with no request before it.
+    expect(subscribed).toEqual(["Chat", "Chat"]);
+    expect(posted.filter((body) => body.includes("sendMessage"))).toEqual([]);
+  });
+
+  it("sends a message after the access cookie lapsed: the session is renewed, not ended", async () => {
+    const page = await browser.newPage();
+    const refreshes: number[] = [];
+    page.on("response", (response) => {
+      if (new URL(response.url()).pathname === "/auth/refresh") refreshes.push(response.status());
+    });
+    await page.goto(`${platform.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.fill('input[name="email"]', ADMIN.email);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="composer"]');
+    await page.waitForLoadState("networkidle");
+
+    // The access cookie lapses while the page sits idle (it lives 15 minutes) and only the refresh cookie is left.
+    // A message goes over the WebSocket alone, which the gateway does not refresh on its way as it does HTTP requests.
+    await page.context().clearCookies({ name: "ods_session" });
+    await page.fill('[data-testid="composer"]', "After a long pause");
+    await page.click('[data-testid="send"]');
+    const answer = page.locator('[data-testid="assistant-message"]').last();
+    await answer.waitFor();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 30_000 }).toBe("COMPLETE");
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(await page.getByRole("alert").count()).toBe(0);
+    expect(refreshes).toEqual([200]);
+  });
+
+  it("goes on with the answer after the connection drops mid-stream, from the last piece received", async () => {
+    const page = await browser.newPage();
+    const subscribed: Array<{ operationName?: string; variables?: { afterSeq?: number | null } }> = [];
+    let drop = true;
+    // Between the page and the gateway: the first connection is cut after the answer's third piece of text.
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      let tokens = 0;
+      ws.onMessage((frame) => {
+        const message = JSON.parse(String(frame)) as { type: string; payload?: (typeof subscribed)[number] };
+        if (message.type === "subscribe" && message.payload) subscribed.push(message.payload);
+        server.send(frame);
+      });
+      server.onMessage((frame) => {
+        ws.send(frame);
+        const message = JSON.parse(String(frame)) as { payload?: { data?: { chat?: { __typename: string } } } };
+        if (drop && message.payload?.data?.chat?.__typename === "MessageToken" && ++tokens === 3) {
+          drop = false;
+          void ws.close({ code: 1012, reason: "restarting" });
+          void server.close();
+        }
+      });
+    });
+    await page.goto(`${platform.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.fill('input[name="email"]', ADMIN.email);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="composer"]');
+
+    await page.fill('[data-testid="composer"]', "Through a bad connection");
+    await page.click('[data-testid="send"]');
+    const answer = page.locator('[data-testid="assistant-message"]').last();
+    await answer.waitFor();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 30_000 }).toBe("COMPLETE");
+    expect(await answer.innerText()).toContain("builtin-offline");
+    expect(await page.getByRole("alert").count()).toBe(0);
+    expect(drop).toBe(false);
+    // Sent once through `chat`; after the drop, the stream was picked up again after the last piece received.
+    expect(subscribed.map((s) => s.operationName)).toEqual(["Chat", "MessageStream"]);
+    expect(subscribed[1]?.variables?.afterSeq).toBeGreaterThanOrEqual(3);
   });
 });

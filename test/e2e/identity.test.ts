@@ -8,7 +8,7 @@ import { decodeProtectedHeader } from "jose";
 import Provider from "oidc-provider";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, bootPlatform, gql, gqlOk, type Platform } from "./harness.js";
+import { ADMIN, bootPlatform, collect, gql, gqlOk, wsClient, type Platform } from "./harness.js";
 
 let platform: Platform;
 let providerServer: Server;
@@ -287,6 +287,20 @@ describe("API key scopes at the gateway", () => {
     expect(mutation.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const openai = new OpenAI({ baseURL: `${platform.url}/v1`, apiKey: read, maxRetries: 0 });
     await expect(openai.models.list()).rejects.toMatchObject({ status: 401 });
+    // `chat` is a subscription that sends a message: it writes, so it is refused like a mutation.
+    const socket = wsClient(platform, read);
+    const refused = await collect(
+      socket,
+      'subscription { chat(input: { content: "sneaky" }) { __typename } }',
+      {},
+    ).then(
+      () => "no error",
+      (err: Error) => err.message,
+    );
+    await socket.dispose();
+    expect(refused).toContain('"code":"FORBIDDEN"');
+    const conversations = await gqlOk(platform, "{ conversations { edges { node { title } } } }", {}, read);
+    expect(JSON.stringify(conversations)).not.toContain("sneaky");
   });
 
   it("a MODEL_API key reaches /v1 only", async () => {

@@ -1,15 +1,16 @@
-import { MessageStreamSubscription, SendMessageMutation, StopGenerationMutation } from "./documents.js";
+import { ChatSubscription, MessageStreamSubscription, StopGenerationMutation } from "./documents.js";
 import { OdsError } from "./errors.js";
-import type { SdkMessageStreamSubscription, SdkSendMessageMutation } from "./gql/graphql.js";
+import type { SdkChatSubscription, SdkMessageStreamSubscription, SdkSendMessageMutation } from "./gql/graphql.js";
 import { resumable } from "./resume.js";
-import { isRetryableSocketError } from "./socket.js";
+import { describeSocketError, isRetryableSocketError } from "./socket.js";
 import type { Transport } from "./transport.js";
 
 /** A stored chat message. */
 export type ChatMessage = SdkSendMessageMutation["sendMessage"]["assistantMessage"];
-/** The two messages `sendMessage` stores: the user's, and the assistant's (status `STREAMING` at first). */
+/** The two messages a send stores: the user's, and the assistant's (status `STREAMING` at first). */
 export type SentMessages = SdkSendMessageMutation["sendMessage"];
 type StreamEvent = SdkMessageStreamSubscription["messageStream"];
+type ChatEvents = AsyncIterator<SdkChatSubscription>;
 /** A source the answer cites: `[index]` in its text refers to this chunk of a knowledge-base document. */
 export type ChatCitation = Extract<StreamEvent, { __typename: "MessageCitations" }>["citations"][number];
 
@@ -25,10 +26,13 @@ export interface ChatInput {
  * One answer being generated: iterate it for the text as it is written, or await {@link ChatStream.result}.
  *
  * @remarks
- * The message is sent as soon as the stream is created. The platform keeps a numbered log of each answer, so
- * reading may start late and a dropped connection is resumed after the last event seen (`afterSeq`): no piece
- * of text is lost or repeated. The iteration ends with the answer; when generation fails it throws an
- * {@link OdsError} with the failure's code. It can be iterated once.
+ * The message is sent as soon as the stream is created, through the `chat` subscription, which stores it and
+ * then streams the answer on the same subscription. The platform keeps a numbered log of each answer, so reading
+ * may start late (the answer is then replayed through `messageStream`) and a dropped connection is resumed after
+ * the last event seen (`afterSeq`): no piece of text is lost or repeated. A connection that drops before the
+ * platform confirmed the message is not resumed, nor the message sent again: {@link ChatStream.sent} rejects. The
+ * iteration ends with the answer; when generation fails it throws an {@link OdsError} with the failure's code. It
+ * can be iterated once.
  */
 export class ChatStream implements AsyncIterable<string> {
   /** Resolves with both stored messages once the platform accepted the message. */
@@ -39,10 +43,20 @@ export class ChatStream implements AsyncIterable<string> {
   #started = false;
   #settled = false;
   #citations: ChatCitation[] = [];
+  /** The `chat` subscription past its first event, until a reader takes it over or it is let go. */
+  #chat: ChatEvents | undefined;
+  /** The sequence number of `chat`'s first event: the answer's own events come after it. */
+  #startSeq: number | undefined;
 
   constructor(transport: Transport, input: ChatInput) {
     this.#transport = transport;
-    this.sent = transport.graphql(SendMessageMutation, { input }).then((data) => data.sendMessage);
+    const chat = transport.subscribe(ChatSubscription, { input })[Symbol.asyncIterator]();
+    this.sent = chat.next().then(
+      (first) => this.#confirm(chat, first),
+      (error: unknown) => {
+        throw unconfirmed(error);
+      },
+    );
     this.#final = new Promise<ChatMessage>((resolve, reject) => {
       this.#settle = {
         resolve: (message) => {
@@ -95,6 +109,36 @@ export class ChatStream implements AsyncIterable<string> {
     return data.stopGeneration;
   }
 
+  /** `chat`'s first event: the stored messages. Keeps the subscription for a reader, if one comes at once. */
+  #confirm(chat: ChatEvents, first: IteratorResult<SdkChatSubscription>): SentMessages {
+    const event = first.done ? undefined : first.value.chat;
+    if (event?.__typename !== "MessageStarted") {
+      void chat.return?.();
+      throw unconfirmed(new Error("the subscription ended before its first event"));
+    }
+    const { userMessage, assistantMessage } = event;
+    this.#startSeq = event.seq;
+    if (assistantMessage.status !== "STREAMING") {
+      void chat.return?.();
+    } else {
+      this.#chat = chat;
+      // Nobody reads yet (nor right after awaiting `sent`): let the subscription go rather than hold it and its
+      // events for a reader who may never come. The answer goes on; a later reader replays it with messageStream.
+      if (!this.#started) {
+        setTimeout(() => {
+          if (!this.#started) this.#releaseChat();
+        }, 0);
+      }
+    }
+    return { userMessage, assistantMessage };
+  }
+
+  #releaseChat(): void {
+    const chat = this.#chat;
+    this.#chat = undefined;
+    void chat?.return?.();
+  }
+
   async *#deltas(): AsyncGenerator<string, void, undefined> {
     try {
       const { assistantMessage } = await this.sent;
@@ -102,10 +146,21 @@ export class ChatStream implements AsyncIterable<string> {
         this.#settle.resolve(assistantMessage);
         return;
       }
-      const events = resumable<StreamEvent>((afterSeq) => this.#events(assistantMessage.id, afterSeq), {
-        isTerminal: (event) => event.__typename === "MessageDone" || event.__typename === "MessageFailed",
-        isRetryable: isRetryableSocketError,
-      });
+      let chat = this.#chat;
+      this.#chat = undefined;
+      const events = resumable<StreamEvent>(
+        (afterSeq) => {
+          // The rest of the `chat` subscription when it is still open; after it, or without it, messageStream.
+          const rest = chat;
+          chat = undefined;
+          return rest ? this.#chatEvents(rest) : this.#events(assistantMessage.id, afterSeq);
+        },
+        {
+          afterSeq: this.#startSeq,
+          isTerminal: (event) => event.__typename === "MessageDone" || event.__typename === "MessageFailed",
+          isRetryable: isRetryableSocketError,
+        },
+      );
       for await (const event of events) {
         if (event.__typename === "MessageToken") {
           yield event.delta;
@@ -129,6 +184,20 @@ export class ChatStream implements AsyncIterable<string> {
     }
   }
 
+  /** The answer's events from the `chat` subscription, after its MessageStarted. */
+  async *#chatEvents(chat: ChatEvents): AsyncGenerator<StreamEvent, void, undefined> {
+    try {
+      for (;;) {
+        const next = await chat.next();
+        if (next.done) return;
+        const event = next.value.chat;
+        if (event.__typename !== "MessageStarted") yield event;
+      }
+    } finally {
+      await chat.return?.();
+    }
+  }
+
   async *#events(messageId: string, afterSeq: number | undefined): AsyncGenerator<StreamEvent, void, undefined> {
     for await (const data of this.#transport.subscribe(MessageStreamSubscription, {
       messageId,
@@ -137,6 +206,30 @@ export class ChatStream implements AsyncIterable<string> {
       yield data.messageStream;
     }
   }
+}
+
+/**
+ * Why a send failed before the platform confirmed it: the platform's refusal as it came (an {@link OdsError};
+ * nothing was stored), or a connection failure as an {@link OdsError} of its own. Neither is retried, since a
+ * message the platform stored but could not confirm would then be stored twice.
+ */
+function unconfirmed(error: unknown): OdsError {
+  if (error instanceof OdsError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 4403) {
+    // The platform closes a connection whose credential it does not accept with 4403, before any operation runs.
+    return new OdsError(
+      "UNAUTHENTICATED",
+      "The platform refused the connection (4403): the API key or access token was not accepted. The message was not sent.",
+      { cause: error },
+    );
+  }
+  return new OdsError(
+    "NETWORK_ERROR",
+    `The connection failed before the platform confirmed the message (${describeSocketError(error)}): it may or ` +
+      "may not have been stored, and was not sent again.",
+    { cause: error },
+  );
 }
 
 /** Chat: send a message and read the answer as it is written. */

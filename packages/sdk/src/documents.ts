@@ -100,6 +100,8 @@ export const ModelsQuery = graphql(`
   }
 `);
 
+// No longer sent (`ChatStream` uses `chat`), but kept: its generated types are part of the SDK's exports
+// (`SdkSendMessageMutation`, and through it `ChatMessage` and `SentMessages`).
 export const SendMessageMutation = graphql(`
   mutation SdkSendMessage($input: SendMessageInput!) {
     sendMessage(input: $input) {
@@ -133,31 +135,76 @@ export const StopGenerationMutation = graphql(`
   }
 `);
 
+/** A reply's stream events, as `messageStream` sends them and `chat` after its MessageStarted. */
+export const MessageStreamEventFragment = graphql(`
+  fragment SdkMessageStreamEvent on MessageStreamEvent {
+    __typename
+    ... on MessageToken {
+      seq
+      delta
+    }
+    ... on MessageCitations {
+      seq
+      citations {
+        index
+        documentId
+        documentName
+        chunkId
+        snippet
+        score
+      }
+    }
+    ... on MessageHeartbeat {
+      seq
+    }
+    ... on MessageDone {
+      seq
+      message {
+        id
+        role
+        content
+        status
+        createdAt
+      }
+    }
+    ... on MessageFailed {
+      seq
+      code
+      reason
+      message {
+        id
+        role
+        content
+        status
+        createdAt
+      }
+    }
+  }
+`);
+
 export const MessageStreamSubscription = graphql(`
   subscription SdkMessageStream($messageId: ID!, $afterSeq: Int) {
     messageStream(messageId: $messageId, afterSeq: $afterSeq) {
+      ...SdkMessageStreamEvent
+    }
+  }
+`);
+
+/** Sends a message and streams its reply: MessageStarted (the stored messages), then the reply's events. */
+export const ChatSubscription = graphql(`
+  subscription SdkChat($input: SendMessageInput!) {
+    chat(input: $input) {
       __typename
-      ... on MessageToken {
+      ... on MessageStarted {
         seq
-        delta
-      }
-      ... on MessageCitations {
-        seq
-        citations {
-          index
-          documentId
-          documentName
-          chunkId
-          snippet
-          score
+        userMessage {
+          id
+          role
+          content
+          status
+          createdAt
         }
-      }
-      ... on MessageHeartbeat {
-        seq
-      }
-      ... on MessageDone {
-        seq
-        message {
+        assistantMessage {
           id
           role
           content
@@ -165,18 +212,7 @@ export const MessageStreamSubscription = graphql(`
           createdAt
         }
       }
-      ... on MessageFailed {
-        seq
-        code
-        reason
-        message {
-          id
-          role
-          content
-          status
-          createdAt
-        }
-      }
+      ...SdkMessageStreamEvent
     }
   }
 `);

@@ -11,9 +11,10 @@ export interface GraphQLErrorEntry {
  * `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`, …).
  *
  * @remarks
- * Failures without a GraphQL error use codes of their own: `NETWORK_ERROR` when the server cannot be reached,
- * `HTTP_ERROR` (with {@link OdsError.status}) when it answered without a GraphQL body, and for a chat answer
- * whose generation failed, the code of the stream's `MessageFailed` event.
+ * Failures without a GraphQL error use codes of their own: `NETWORK_ERROR` when the server cannot be reached
+ * (or, for a chat message, the connection failed before the platform confirmed it), `HTTP_ERROR` (with
+ * {@link OdsError.status}) when it answered without a GraphQL body, and for a chat answer whose generation
+ * failed, the code of the stream's `MessageFailed` event.
  */
 export class OdsError extends Error {
   /** `extensions.code` of the first GraphQL error, or one of the SDK's own codes above. */

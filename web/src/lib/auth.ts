@@ -56,3 +56,18 @@ export async function logout(): Promise<void> {
   const response = await post("/auth/logout");
   if (!response.ok) throw await readError(response);
 }
+
+/**
+ * Renews the session cookies from the refresh cookie. HTTP requests get this on their own (the gateway refreshes
+ * a lapsed access cookie as it handles them); work that goes over the WebSocket only, such as sending a chat
+ * message, asks for it when the socket was refused.
+ *
+ * @returns whether the session goes on (false: it ended, sign in again).
+ * @throws {@link AuthError} when the server cannot be reached or answers another error (a rate limit, say).
+ */
+export async function refreshSession(): Promise<boolean> {
+  const response = await post("/auth/refresh");
+  if (response.ok) return true;
+  if (response.status === 401) return false;
+  throw await readError(response);
+}

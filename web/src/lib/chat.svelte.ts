@@ -1,18 +1,26 @@
 import { goto } from "$app/navigation";
 import { resolve } from "$app/paths";
 import type { CombinedError } from "@urql/core";
-import type { MessageRole, MessageStatus } from "$lib/gql/graphql";
-import { client } from "./client";
+import type { MessageRole, MessageStatus, SendMessageInput } from "$lib/gql/graphql";
+import { refreshSession } from "./auth";
+import { client, renewConnection } from "./client";
 import {
   ChatKnowledgeBasesQuery,
   ChatModelsQuery,
   ConversationQuery,
   ConversationsQuery,
-  SendMessageMutation,
   StopGenerationMutation,
 } from "./documents";
 import { errorMessage, isUnauthenticated } from "./errors";
-import { followMessage, type Citation, type FinalMessage } from "./message-stream";
+import {
+  ChatConnectionError,
+  followMessage,
+  startChat,
+  type ChatTurn,
+  type Citation,
+  type FinalMessage,
+  type MessageStreamHandlers,
+} from "./message-stream";
 
 /** A conversation as the sidebar lists it. */
 export interface ConversationSummary {
@@ -157,10 +165,11 @@ export class ChatState {
   }
 
   /**
-   * Sends a message and streams the answer. With no conversation open, the message creates one (with the chosen
-   * model and knowledge bases) in the same request, which then opens unless the user moved on meanwhile.
+   * Sends a message and streams the answer, in one subscription (`chat`). With no conversation open, the message
+   * creates one (with the chosen model and knowledge bases), which then opens unless the user moved on meanwhile.
    *
-   * @returns whether the message was sent (the composer keeps the text when it was not).
+   * @returns whether the message was sent (the composer keeps the text when it was not): true once the server
+   * stored it, false when it refused it or the connection failed before it confirmed it.
    */
   async send(content: string): Promise<boolean> {
     const text = content.trim();
@@ -170,38 +179,83 @@ export class ChatState {
     try {
       const conversationId = this.selectedId;
       const selection = this.#selection;
-      const input = conversationId
+      const input: SendMessageInput = conversationId
         ? { conversationId, content: text }
         : {
             content: text,
             ...(this.modelId ? { modelId: this.modelId } : {}),
             ...(this.knowledgeBaseIds.length > 0 ? { knowledgeBaseIds: this.knowledgeBaseIds } : {}),
           };
-      const result = await client.mutation(SendMessageMutation, { input }).toPromise();
-      if (result.error || !result.data) {
-        if (result.error) this.#fail(result.error);
-        return false;
+      let failure = await this.#chat(input, conversationId, selection);
+      if (failure && refusedSession(failure)) {
+        // The socket carried a lapsed session. The gateway refreshes a session for HTTP requests on their way, but
+        // not for a WebSocket: renew it and try once more on a new connection (a refused message was not stored).
+        const renewed = await refreshSession().catch(() => undefined);
+        if (renewed === false) {
+          void goto(resolve("/login"));
+          return false;
+        }
+        if (renewed) {
+          renewConnection();
+          failure = await this.#chat(input, conversationId, selection);
+        }
       }
-      const { conversation, userMessage, assistantMessage } = result.data.sendMessage;
-      if (!conversationId) {
-        this.conversations = [
-          { id: conversation.id, title: conversation.title, updatedAt: conversation.updatedAt },
-          ...this.conversations.filter((c) => c.id !== conversation.id),
-        ];
-        if (selection !== this.#selection) return true; // the user moved on while the message was on its way
-        this.#selection += 1;
-        this.selectedId = conversation.id;
-        this.messages = [];
-      } else if (conversationId !== this.selectedId) {
-        return true; // the user moved on while the message was on its way
-      }
-      this.messages.push({ ...userMessage }, { ...assistantMessage });
-      this.#touch(conversation.id, userMessage.createdAt);
-      if (assistantMessage.status === "STREAMING") this.#follow(assistantMessage.id);
-      return true;
+      if (!failure) return true;
+      this.#fail(failure);
+      return false;
     } finally {
       this.sending = false;
     }
+  }
+
+  /**
+   * Starts `chat` for one message; resolves once the server stored it (with nothing) or refused it, or the
+   * connection failed before it confirmed it (with the error). The reply streams into the open conversation.
+   */
+  #chat(input: SendMessageInput, conversationId: string | null, selection: number): Promise<Error | undefined> {
+    return new Promise((settle) => {
+      let reply: MessageStreamHandlers | undefined;
+      const stop = startChat(input, {
+        started: (turn) => {
+          settle(undefined);
+          if (!this.#open(turn, conversationId, selection)) {
+            stop(); // the reply goes on on the server; opening its conversation replays it
+            return;
+          }
+          reply = this.#streamInto(turn.assistantMessage.id);
+          this.streamingId = turn.assistantMessage.id;
+          this.#stopFollowing = stop;
+        },
+        token: (delta) => reply?.token(delta),
+        citations: (citations) => reply?.citations?.(citations),
+        done: (final) => reply?.done(final),
+        failed: (code, reason, final) => reply?.failed(code, reason, final),
+        error: (error) => (reply ? reply.error(error) : settle(error)),
+      });
+    });
+  }
+
+  /**
+   * Shows a turn the server stored: lists its conversation when the message created it, and adds both messages
+   * to the open conversation. @returns whether to stream the reply into it (false when the user moved on).
+   */
+  #open(turn: ChatTurn, conversationId: string | null, selection: number): boolean {
+    const { conversation, userMessage, assistantMessage } = turn;
+    if (!conversationId) {
+      this.conversations = [
+        { id: conversation.id, title: conversation.title, updatedAt: conversation.updatedAt },
+        ...this.conversations.filter((c) => c.id !== conversation.id),
+      ];
+      if (selection !== this.#selection) return false; // the user moved on while the message was on its way
+      this.#selection += 1;
+      this.selectedId = conversation.id;
+      this.messages = [];
+    } else if (conversationId !== this.selectedId) {
+      return false; // the user moved on while the message was on its way
+    }
+    this.messages.push({ ...userMessage }, { ...assistantMessage });
+    this.#touch(conversation.id, userMessage.createdAt);
+    return assistantMessage.status === "STREAMING";
   }
 
   /** Asks the server to stop the message being generated; the text so far is kept. */
@@ -224,7 +278,12 @@ export class ChatState {
 
   #follow(messageId: string): void {
     this.streamingId = messageId;
-    this.#stopFollowing = followMessage(messageId, {
+    this.#stopFollowing = followMessage(messageId, this.#streamInto(messageId));
+  }
+
+  /** What streams a reply into its message of the open conversation. */
+  #streamInto(messageId: string): MessageStreamHandlers {
+    return {
       token: (delta) => {
         const message = this.#message(messageId);
         if (message) message.content += delta;
@@ -237,9 +296,9 @@ export class ChatState {
       failed: (_code, reason, final) => this.#finish(final, reason),
       error: (error) => {
         this.streamingId = null;
-        this.error = `The answer stopped arriving: ${error.message}`;
+        this.error = `The answer stopped arriving: ${errorMessage(error)}`;
       },
-    });
+    };
   }
 
   #unfollow(): void {
@@ -271,11 +330,16 @@ export class ChatState {
     this.conversations = this.conversations.map((c) => (c.id === id ? { ...c, updatedAt: at } : c)).sort(newestFirst);
   }
 
-  #fail(error: CombinedError): void {
+  #fail(error: CombinedError | Error): void {
     if (isUnauthenticated(error)) {
       void goto(resolve("/login"));
       return;
     }
     this.error = errorMessage(error);
   }
+}
+
+/** Whether the server refused a chat for its session (an access cookie that lapsed while the page was idle). */
+function refusedSession(error: Error): boolean {
+  return isUnauthenticated(error) || (error instanceof ChatConnectionError && error.closeCode === 4403);
 }

@@ -26,21 +26,25 @@ const IDLE_CLOSE_MS = 60_000;
  */
 const MAX_AGE_MS = 10 * 60_000;
 
-function newSocket(): WsClient {
-  return createWsClient({
+/** One graphql-ws client and the subscriptions it carries. */
+class Connection {
+  /** When its socket last connected; 0 before the first connect. */
+  connectedAt = 0;
+  active = 0;
+  /** Replaced by {@link renewConnection}: it takes no new subscriptions and closes after its last one. */
+  retired = false;
+  readonly client: WsClient = createWsClient({
     url: socketUrl(),
     lazy: true,
     lazyCloseTimeout: IDLE_CLOSE_MS,
     // Pings keep proxies from cutting an idle connection (nginx's default read timeout is 60 s).
     keepAlive: 25_000,
     retryAttempts: 0,
-    on: { connected: () => (connectedAt = Date.now()) },
+    on: { connected: () => (this.connectedAt = Date.now()) },
   });
 }
 
-let socket: WsClient | undefined;
-let connectedAt = 0;
-let active = 0;
+let current: Connection | undefined;
 
 /**
  * Subscribes on the app's one graphql-ws connection, opened on the first subscription and kept for a while after
@@ -55,20 +59,21 @@ export function subscribe<Data = Record<string, unknown>, Extensions = unknown>(
   payload: SubscribePayload,
   sink: Sink<FormattedExecutionResult<Data, Extensions>>,
 ): () => void {
-  if (socket && active === 0 && connectedAt > 0 && Date.now() - connectedAt > MAX_AGE_MS) {
-    void socket.dispose();
-    socket = undefined;
-    connectedAt = 0;
+  if (current && current.active === 0 && current.connectedAt > 0 && Date.now() - current.connectedAt > MAX_AGE_MS) {
+    void current.client.dispose();
+    current = undefined;
   }
-  socket ??= newSocket();
-  active += 1;
+  current ??= new Connection();
+  const connection = current;
+  connection.active += 1;
   let ended = false;
   const end = () => {
     if (ended) return;
     ended = true;
-    active -= 1;
+    connection.active -= 1;
+    if (connection.retired && connection.active === 0) void connection.client.dispose();
   };
-  const unsubscribe = socket.subscribe<Data, Extensions>(payload, {
+  const unsubscribe = connection.client.subscribe<Data, Extensions>(payload, {
     next: (value) => sink.next(value),
     error: (error) => {
       end();
@@ -83,6 +88,19 @@ export function subscribe<Data = Record<string, unknown>, Extensions = unknown>(
     end();
     unsubscribe();
   };
+}
+
+/**
+ * Makes the next subscription open a new connection, which carries the session cookie as it is now: a connection
+ * keeps the credential of its connect, so after the session was refreshed the old one would still be refused.
+ * Subscriptions already on the old connection go on; it closes after the last of them.
+ */
+export function renewConnection(): void {
+  const connection = current;
+  if (!connection) return;
+  current = undefined;
+  connection.retired = true;
+  if (connection.active === 0) void connection.client.dispose();
 }
 
 /**

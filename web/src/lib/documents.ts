@@ -98,32 +98,6 @@ export const ChatKnowledgeBasesQuery = graphql(`
   }
 `);
 
-export const SendMessageMutation = graphql(`
-  mutation SendMessage($input: SendMessageInput!) {
-    sendMessage(input: $input) {
-      conversation {
-        id
-        title
-        updatedAt
-      }
-      userMessage {
-        id
-        role
-        content
-        status
-        createdAt
-      }
-      assistantMessage {
-        id
-        role
-        content
-        status
-        createdAt
-      }
-    }
-  }
-`);
-
 export const StopGenerationMutation = graphql(`
   mutation StopGeneration($messageId: ID!) {
     stopGeneration(messageId: $messageId) {
@@ -134,43 +108,82 @@ export const StopGenerationMutation = graphql(`
   }
 `);
 
+/** A reply's stream events, as `messageStream` sends them and `chat` after its MessageStarted. */
+export const StreamEventFragment = graphql(`
+  fragment StreamEvent on MessageStreamEvent {
+    __typename
+    ... on MessageToken {
+      seq
+      delta
+    }
+    ... on MessageCitations {
+      seq
+      citations {
+        index
+        documentName
+        snippet
+      }
+    }
+    ... on MessageHeartbeat {
+      seq
+    }
+    ... on MessageDone {
+      seq
+      message {
+        id
+        content
+        status
+      }
+    }
+    ... on MessageFailed {
+      seq
+      code
+      reason
+      message {
+        id
+        content
+        status
+      }
+    }
+  }
+`);
+
 export const MessageStreamSubscription = graphql(`
   subscription MessageStream($messageId: ID!, $afterSeq: Int) {
     messageStream(messageId: $messageId, afterSeq: $afterSeq) {
+      ...StreamEvent
+    }
+  }
+`);
+
+/** Sends a message and streams its reply: MessageStarted (the stored messages), then the reply's events. */
+export const ChatSubscription = graphql(`
+  subscription Chat($input: SendMessageInput!) {
+    chat(input: $input) {
       __typename
-      ... on MessageToken {
+      ... on MessageStarted {
         seq
-        delta
-      }
-      ... on MessageCitations {
-        seq
-        citations {
-          index
-          documentName
-          snippet
-        }
-      }
-      ... on MessageHeartbeat {
-        seq
-      }
-      ... on MessageDone {
-        seq
-        message {
+        conversation {
           id
+          title
+          updatedAt
+        }
+        userMessage {
+          id
+          role
           content
           status
+          createdAt
         }
-      }
-      ... on MessageFailed {
-        seq
-        code
-        reason
-        message {
+        assistantMessage {
           id
+          role
           content
           status
+          createdAt
         }
       }
+      ...StreamEvent
     }
   }
 `);

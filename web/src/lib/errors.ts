@@ -1,7 +1,11 @@
-import type { CombinedError } from "@urql/core";
+import { CombinedError } from "@urql/core";
 
-/** A one-line message for the user from an urql error: the server's own words when it sent any. */
-export function errorMessage(error: CombinedError): string {
+/**
+ * A one-line message for the user: the server's own words when it sent any. Takes urql's errors, a subscription's
+ * GraphQL errors (which `message-stream` reports as a `CombinedError` too), or any other error.
+ */
+export function errorMessage(error: CombinedError | Error): string {
+  if (!(error instanceof CombinedError)) return error.message;
   const first = error.graphQLErrors[0];
   if (first) return first.message;
   if (error.networkError) return "The server cannot be reached. Check your connection and try again.";
@@ -9,6 +13,6 @@ export function errorMessage(error: CombinedError): string {
 }
 
 /** Whether the server refused the request because the session is missing or expired. */
-export function isUnauthenticated(error: CombinedError): boolean {
-  return error.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+export function isUnauthenticated(error: CombinedError | Error): boolean {
+  return error instanceof CombinedError && error.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
 }

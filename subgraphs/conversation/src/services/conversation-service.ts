@@ -436,8 +436,8 @@ export class ConversationService {
         conversation,
         { fresh, appends: true, conflictMessage: "a reply is already being generated in this conversation" },
         (tx, rows, stamp, ref) => {
-          const userMessage = newMessage(tx, ref, rows, stamp, { ...question, role: MessageRole.USER });
-          const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, modelId, replyId);
+          const userMessage = newMessage(tx, ref, rows, stamp, { ...question, role: MessageRole.USER }, false);
+          const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, modelId, replyId, false);
           return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
         },
       );
@@ -644,7 +644,8 @@ export class ConversationService {
    * `appends`: the change only adds messages after the end of the selected branch, which the caller read after
    * `conversation` (so the revision check covers it) and found not STREAMING. Then there are no rows to read and
    * nothing else to select: the branch's last message has no other children (selecting a branch always follows
-   * it to a message without any), and `build` gets no rows.
+   * it to a message without any), and `build` gets no rows. Its messages must be made with `persist: false`:
+   * they are inserted as they are.
    */
   private async changeBranch<T extends { created: Message[] }>(
     em: EntityManager,
@@ -697,7 +698,11 @@ export class ConversationService {
           }));
         }
         const built = build(tx, rows, stamp, ref);
-        await tx.flush();
+        // New rows only: one multi-row insert, without the unit of work's change sets (half the time of a flush).
+        if (options.appends) {
+          if (options.fresh) await tx.flush(); // the new conversation, first
+          await tx.insertMany(built.created);
+        } else await tx.flush();
         const selectedId = options.selectedId ?? built.created.at(-1)?.id;
         if (!options.fresh && !options.appends && selectedId) {
           await this.selectBranch(tx, [...rows, ...built.created], selectedId, stamp.revision);
@@ -794,18 +799,23 @@ function newMessage(
   rows: BranchRow[],
   { now, revision }: Stamp,
   data: { id?: string; parentId: string | null; position: number; role: MessageRole; content: string },
+  persist = true,
 ): Message {
   const versions = rows.filter((r) => r.position === data.position && (r.parentId ?? null) === data.parentId);
-  return em.create(Message, {
-    conversation,
-    ...data,
-    status: MessageStatus.COMPLETE,
-    selected: true,
-    selectedRevision: revision,
-    alternativeIndex: Math.max(0, ...versions.map((r) => r.alternativeIndex)) + 1,
-    createdAt: now,
-    updatedAt: now,
-  });
+  return em.create(
+    Message,
+    {
+      conversation,
+      ...data,
+      status: MessageStatus.COMPLETE,
+      selected: true,
+      selectedRevision: revision,
+      alternativeIndex: Math.max(0, ...versions.map((r) => r.alternativeIndex)) + 1,
+      createdAt: now,
+      updatedAt: now,
+    },
+    { persist },
+  );
 }
 
 /** A new, empty reply (STREAMING) to `question`, by `modelId`. */
@@ -817,14 +827,22 @@ function newReply(
   question: Message,
   modelId: string,
   id?: string,
+  persist = true,
 ): Message {
-  const reply = newMessage(em, conversation, rows, stamp, {
-    ...(id ? { id } : {}),
-    parentId: question.id,
-    position: question.position + 1,
-    role: MessageRole.ASSISTANT,
-    content: "",
-  });
+  const reply = newMessage(
+    em,
+    conversation,
+    rows,
+    stamp,
+    {
+      ...(id ? { id } : {}),
+      parentId: question.id,
+      position: question.position + 1,
+      role: MessageRole.ASSISTANT,
+      content: "",
+    },
+    persist,
+  );
   reply.status = MessageStatus.STREAMING;
   reply.modelId = modelId;
   return reply;
