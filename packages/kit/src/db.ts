@@ -79,17 +79,23 @@ interface PreparingConnection {
 }
 
 /**
- * Makes a better-sqlite3 connection reuse prepared statements by SQL text (the most recent 256): knex prepares
- * every query afresh, and compiling the SQL was a measurable share of each query's time on the chat path.
+ * Makes a better-sqlite3 connection reuse prepared statements by SQL text (the first 256 it sees, and after those
+ * the most recent): knex prepares every query afresh, and compiling the SQL was a measurable share of each
+ * query's time on the chat path (`BEGIN`, `COMMIT` and statements without values come again and again).
  *
  * @remarks Safe because better-sqlite3 runs a statement to its end synchronously (knex uses `all` and `run`, never
  * an iterator), so no two uses of one statement overlap; SQLite re-prepares a statement by itself when the schema
  * changes under it.
  */
+const MAX_CACHED_SQL = 2_000;
+
 function cacheStatements(conn: PreparingConnection): void {
   const prepare = conn.prepare.bind(conn);
   const statements = new Map<string, unknown>();
   conn.prepare = (sql: string) => {
+    // MikroORM writes values into the SQL text, so most statements are one-offs: only short texts are kept (a
+    // statement holds its text, and an update of a reply's content carries the whole reply).
+    if (sql.length > MAX_CACHED_SQL) return prepare(sql);
     let statement = statements.get(sql);
     if (statement === undefined) {
       statement = prepare(sql);

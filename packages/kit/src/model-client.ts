@@ -55,6 +55,8 @@ export type ChatStreamer = (
   caller: Caller,
   request: ChatCompletionCreateParamsStreaming,
   signal: AbortSignal,
+  /** Called as the request is written to its connection: a continuation awaiting it runs after the write. */
+  onSent?: () => void,
 ) => Promise<AsyncGenerator<ChatCompletionChunk>>;
 
 /**
@@ -69,8 +71,8 @@ export type ChatStreamer = (
 export function createChatStreamer(options: ModelApiOptions): ChatStreamer {
   const base = `${options.modelUrl.replace(/\/+$/, "")}/v1`;
   const target = perCaller(options.internalSecret, (token) => new UpstreamTarget(base, token));
-  return async (caller, request, signal) => {
-    const res = await (await target(caller)).post("/chat/completions", JSON.stringify(request), signal);
+  return async (caller, request, signal, onSent) => {
+    const res = await (await target(caller)).post("/chat/completions", JSON.stringify(request), signal, onSent);
     return readChatStream(res);
   };
 }

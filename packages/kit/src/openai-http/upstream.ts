@@ -43,12 +43,20 @@ export class UpstreamTarget {
    *
    * @remarks Aborting `signal` later destroys the response (the upstream sees the connection close); a response
    * read to its end leaves the socket to the pool.
+   *
+   * @param onSent - called as the request is written to its connection (again if it is sent again)
    */
-  post(path: string, body: string, signal: AbortSignal): Promise<IncomingMessage> {
-    return this.send(path, body, signal, true);
+  post(path: string, body: string, signal: AbortSignal, onSent?: () => void): Promise<IncomingMessage> {
+    return this.send(path, body, signal, true, onSent);
   }
 
-  private send(path: string, body: string, signal: AbortSignal, mayRetry: boolean): Promise<IncomingMessage> {
+  private send(
+    path: string,
+    body: string,
+    signal: AbortSignal,
+    mayRetry: boolean,
+    onSent?: () => void,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
         reject(new OpenAI.APIUserAbortError());
@@ -84,7 +92,7 @@ export class UpstreamTarget {
           reject(new OpenAI.APIUserAbortError());
         } else if (mayRetry && req.reusedSocket && err.code === "ECONNRESET") {
           // A pooled socket the upstream closed while it sat idle: nothing was sent, so sending again is safe.
-          this.send(path, body, signal, false).then(resolve, reject);
+          this.send(path, body, signal, false, onSent).then(resolve, reject);
         } else {
           reject(new OpenAI.APIConnectionError({ cause: err }));
         }
@@ -101,6 +109,9 @@ export class UpstreamTarget {
           () => reject(signal.aborted ? new OpenAI.APIUserAbortError() : errorFromResponse(status, "", res)),
         );
       });
+      // Node writes a request once its socket is assigned, right after the "socket" event and in the same tick:
+      // code awaiting `onSent` runs after the write.
+      if (onSent) req.once("socket", onSent);
       req.end(body);
     });
   }

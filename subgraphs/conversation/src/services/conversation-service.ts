@@ -418,7 +418,7 @@ export class ConversationService {
     const modelId = data.modelId ?? conversation.modelId;
     const stored = settlement();
     const replyId = randomUUID();
-    this.generation.generate({
+    const requested = this.generation.generate({
       messageId: replyId,
       caller,
       params: { ...conversation.params, ...data.params },
@@ -427,9 +427,10 @@ export class ConversationService {
       source: { ...settingsOf(conversation), modelId, question, earlier },
       stored: stored.promise,
     });
-    // One turn of the event loop first, so the model request goes out now: on SQLite the transaction's statements
-    // run synchronously, one promise after another, and would hold it back until the commit.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The model request goes out first: on SQLite the transaction's statements run synchronously, one promise
+    // after another, and would hold its write back until the commit. At most a turn of the event loop (a new
+    // connection to the model API, say, takes longer: the transaction does not wait for that).
+    await Promise.race([requested, new Promise((resolve) => setImmediate(resolve))]);
     try {
       const turn = await this.changeBranch(
         em,

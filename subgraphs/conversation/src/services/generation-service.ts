@@ -197,14 +197,24 @@ export class GenerationService {
   /**
    * Starts generating the reply `messageId` (an assistant message in status STREAMING) in the background.
    * A client that disconnects does not stop it; only {@link GenerationService.stop} or the end of the reply does.
+   *
+   * @returns a promise that resolves once the model request has been written to its connection, or the reply
+   * went to retrieval first (which waits on I/O of its own), or ended: a caller with synchronous work to do (a
+   * SQLite transaction) awaits it first, so that the request does not wait for that work.
    */
-  generate(job: GenerationJob): void {
+  generate(job: GenerationJob): Promise<void> {
     const controller = new AbortController();
     job.stored?.catch(() => controller.abort(NOT_STORED));
-    const finished = this.run(job, controller.signal)
+    let requested!: () => void;
+    const sent = new Promise<void>((resolve) => (requested = resolve));
+    const finished = this.run(job, controller.signal, requested)
       .catch((err: unknown) => this.options.logger.error({ err, messageId: job.messageId }, "generation crashed"))
-      .finally(() => this.running.delete(job.messageId));
+      .finally(() => {
+        requested();
+        this.running.delete(job.messageId);
+      });
     this.running.set(job.messageId, { controller, finished });
+    return sent;
   }
 
   /** True while this replica runs `messageId` (used by tests and by shutdown). */
@@ -360,7 +370,7 @@ export class GenerationService {
     }
   }
 
-  private async run(job: GenerationJob, signal: AbortSignal) {
+  private async run(job: GenerationJob, signal: AbortSignal, requested: () => void) {
     const { orm, pubsub, logger } = this.options;
     const stream = messageStream(job.messageId);
     const startedAt = Date.now();
@@ -435,11 +445,13 @@ export class GenerationService {
       const { source, earlier } = await readSource(em, job);
       const question = source.question.content;
       let context: string | null = null;
+      const knowledgeBaseIds = job.knowledgeBaseIds ?? source.knowledgeBaseIds;
+      if (knowledgeBaseIds.length > 0) requested();
       if (this.options.augment) {
         const found = await this.augment({
           conversation: {
             id: source.conversationId,
-            knowledgeBaseIds: job.knowledgeBaseIds ?? source.knowledgeBaseIds,
+            knowledgeBaseIds,
             retrieval: source.retrieval,
           },
           question,
@@ -477,6 +489,7 @@ export class GenerationService {
           ? { ...request, prompt_template: source.promptTemplate }
           : request) as ChatCompletionCreateParamsStreaming,
         upstream,
+        requested,
       );
       for await (const chunk of completion) {
         armIdle();
