@@ -1,6 +1,6 @@
 // A person's view: Debian's chromium, driven by playwright-core, signs in and watches tokens stream into the page.
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, bootPlatform, type Platform } from "./harness.js";
 
@@ -35,6 +35,16 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     await platform?.stop();
   });
 
+  /** Opens the app, is sent to the sign-in page, signs in as the admin and waits for the chat's composer. */
+  async function signIn(page: Page): Promise<void> {
+    await page.goto(`${platform.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.fill('input[name="email"]', ADMIN.email);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="composer"]');
+  }
+
   it("signs in and shows the answer streaming in, token by token", async () => {
     const page = await browser.newPage();
     const sockets: string[] = [];
@@ -50,12 +60,7 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     page.on("request", (request) => {
       if (request.method() === "POST" && request.url().endsWith("/graphql")) posted.push(request.postData() ?? "");
     });
-    await page.goto(`${platform.url}/`);
-    await page.waitForURL(/\/login/);
-    await page.fill('input[name="email"]', ADMIN.email);
-    await page.fill('input[name="password"]', ADMIN.password);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('[data-testid="composer"]');
+    await signIn(page);
 
     await page.fill('[data-testid="composer"]', "Hello from the browser");
     await page.click('[data-testid="send"]');
@@ -100,12 +105,7 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     page.on("response", (response) => {
       if (new URL(response.url()).pathname === "/auth/refresh") refreshes.push(response.status());
     });
-    await page.goto(`${platform.url}/`);
-    await page.waitForURL(/\/login/);
-    await page.fill('input[name="email"]', ADMIN.email);
-    await page.fill('input[name="password"]', ADMIN.password);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('[data-testid="composer"]');
+    await signIn(page);
     await page.waitForLoadState("networkidle");
 
     // The access cookie lapses while the page sits idle (it lives 15 minutes) and only the refresh cookie is left.
@@ -144,12 +144,7 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
         }
       });
     });
-    await page.goto(`${platform.url}/`);
-    await page.waitForURL(/\/login/);
-    await page.fill('input[name="email"]', ADMIN.email);
-    await page.fill('input[name="password"]', ADMIN.password);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('[data-testid="composer"]');
+    await signIn(page);
 
     await page.fill('[data-testid="composer"]', "Through a bad connection");
     await page.click('[data-testid="send"]');
