@@ -6,6 +6,7 @@ import {
   notFound,
   pageWindow,
   parseInput,
+  quickFind,
   toPage,
   type Caller,
   type Page,
@@ -236,7 +237,8 @@ export class ConversationService {
   /** The caller's conversation, or null (also when it belongs to someone else). */
   async find(em: EntityManager, caller: Caller, id: string): Promise<Conversation | null> {
     if (!caller.userId) return null;
-    return em.findOne(Conversation, { id, ownerId: caller.userId });
+    const [found] = await quickFind(em, Conversation, (q) => q.where({ id, owner_id: caller.userId }).limit(1));
+    return found ?? null;
   }
 
   async get(em: EntityManager, caller: Caller, id: string): Promise<Conversation> {
@@ -773,7 +775,7 @@ function replySource(conversation: Conversation, turn: Turn): ReplySource {
  * `parentId` (one query, then a walk in memory).
  */
 async function selectedBranch(em: EntityManager, conversationId: string): Promise<Message[]> {
-  const rows = await em.find(Message, { conversation: conversationId, selected: true }, { disableIdentityMap: true });
+  const rows = await quickFind(em, Message, (q) => q.where({ conversation_id: conversationId, selected: true }));
   let leaf: Message | undefined;
   for (const row of rows) if (!leaf || row.position > leaf.position) leaf = row;
   const byId = new Map(rows.map((row) => [row.id, row]));

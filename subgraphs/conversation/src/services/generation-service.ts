@@ -3,6 +3,7 @@ import {
   AppError,
   followStream,
   notFound,
+  quickFind,
   serviceCaller,
   type Caller,
   type ChatStreamer,
@@ -12,13 +13,7 @@ import {
 } from "@ods/kit";
 import { APIConnectionError, APIError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
-import {
-  Message,
-  MessageStatus,
-  type CitationData,
-  type Conversation,
-  type GenerationParams,
-} from "../entities/index.js";
+import { Conversation, Message, MessageStatus, type CitationData, type GenerationParams } from "../entities/index.js";
 import { buildPrompt } from "./prompt.js";
 import { isTerminal, messageStream, STOP_CHANNEL, type StreamEvent } from "./stream-events.js";
 
@@ -307,7 +302,7 @@ export class GenerationService {
         continue;
       }
       // A fresh unit of work: the row was written by another request (or replica) after ours began.
-      const message = await this.options.orm.em.fork().findOne(Message, { id: event.messageId });
+      const [message] = await quickFind(this.options.orm.em.fork(), Message, (q) => q.where({ id: event.messageId }));
       if (!message) return; // deleted with its conversation while it streamed
       yield event.kind === "done"
         ? { kind: "done", seq: entry.seq, message }
@@ -659,8 +654,17 @@ async function retry<T>(action: () => Promise<T>, attempts = 3, backoffMs = 100)
 
 /** The caller's message, or null when it does not exist or belongs to someone else's conversation. */
 export async function findOwnedMessage(em: EntityManager, caller: Caller, id: string): Promise<Message | null> {
-  if (!caller.userId) return null;
-  return em.findOne(Message, { id, conversation: { ownerId: caller.userId } });
+  const ownerId = caller.userId;
+  if (!ownerId) return null;
+  const tableOf = (entity: { name: string }) => em.getMetadata().get(entity.name).tableName;
+  const messages = tableOf(Message);
+  const [message] = await quickFind(em, Message, (q) =>
+    q
+      .join(`${tableOf(Conversation)} as c`, "c.id", `${messages}.conversation_id`)
+      .where({ [`${messages}.id`]: id, "c.owner_id": ownerId })
+      .limit(1),
+  );
+  return message ?? null;
 }
 
 /** The terminal log event that describes an ended row. */
