@@ -39,6 +39,13 @@ export async function* followStream(pubsub: PubSub, stream: string, options: Fol
   });
   const onAbort = () => notify();
   options.signal?.addEventListener("abort", onAbort);
+  // One timer for the whole stream, pushed back after every batch (a new one per event cost as much as the event).
+  let pollDue = false;
+  const poll = setTimeout(() => {
+    pollDue = true;
+    notify();
+  }, options.pollMs ?? 1_000);
+  poll.unref();
   /** Yields the contiguous run of entries after `last`; `gap` is true when one was missing. */
   const drain = function* (entries: LogEntry[]): Generator<LogEntry, { done: boolean; gap: boolean }> {
     for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
@@ -54,19 +61,12 @@ export async function* followStream(pubsub: PubSub, stream: string, options: Fol
     let result = yield* drain(await pubsub.readAfter(stream, last));
     if (result.done) return;
     while (!options.signal?.aborted) {
-      let quiet = false;
-      if (pending.length === 0) {
-        quiet = await new Promise<boolean>((resolve) => {
-          // Cleared on wake-up: a busy stream would otherwise leave one live timer behind per event.
-          const timer = setTimeout(() => resolve(true), options.pollMs ?? 1_000);
-          timer.unref();
-          wake = () => {
-            clearTimeout(timer);
-            resolve(false);
-          };
-        });
-      }
+      if (pending.length === 0 && !pollDue) await new Promise<void>((resolve) => (wake = resolve));
       if (options.signal?.aborted) return;
+      // Quiet: the poll came due with nothing new since the last batch.
+      const quiet = pollDue && pending.length === 0;
+      pollDue = false;
+      poll.refresh();
       const batch = pending.splice(0);
       result = yield* drain(batch);
       if (result.done) return;
@@ -85,6 +85,7 @@ export async function* followStream(pubsub: PubSub, stream: string, options: Fol
       }
     }
   } finally {
+    clearTimeout(poll);
     options.signal?.removeEventListener("abort", onAbort);
     await unsubscribe();
   }

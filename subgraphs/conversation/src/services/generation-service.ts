@@ -248,24 +248,38 @@ export class GenerationService {
     const events = this.followLog(messageId, afterSeq, signal);
     let lastSeq = afterSeq;
     let next = events.next();
+    // One timer for the whole stream, refreshed whenever something is sent (not a new timer per event). When it
+    // fires while the subscriber has not asked for more, the heartbeat goes out at its next request.
+    let waiting: ((value: "quiet") => void) | undefined;
+    let quietMeanwhile = false;
+    const timer = setTimeout(() => {
+      if (waiting) waiting("quiet");
+      else quietMeanwhile = true;
+    }, this.heartbeatMs);
     try {
       for (;;) {
-        let timer: NodeJS.Timeout | undefined;
-        const quiet = new Promise<"quiet">((resolve) => {
-          timer = setTimeout(() => resolve("quiet"), this.heartbeatMs);
-        });
-        const result = await Promise.race([next, quiet]).finally(() => clearTimeout(timer));
+        const result = quietMeanwhile
+          ? "quiet"
+          : await new Promise<IteratorResult<StreamItem> | "quiet">((resolve, reject) => {
+              waiting = resolve;
+              next.then(resolve, reject);
+            });
+        waiting = undefined;
         if (result === "quiet") {
           // The pending read stays where it is; the heartbeat only fills the silence.
+          quietMeanwhile = false;
+          timer.refresh();
           yield { kind: "heartbeat", seq: lastSeq };
           continue;
         }
         if (result.done) return;
         lastSeq = result.value.seq;
+        timer.refresh();
         yield result.value;
         next = events.next();
       }
     } finally {
+      clearTimeout(timer);
       await events.return(undefined);
     }
   }
@@ -428,9 +442,10 @@ export class GenerationService {
     const idle = new AbortController();
     const upstream = AbortSignal.any([signal, idle.signal]);
     let idleTimer: NodeJS.Timeout | undefined;
+    // Re-armed on every chunk: refreshing the one timer costs far less than a new one per token.
     const armIdle = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => idle.abort(IDLE), this.idleTimeoutMs);
+      if (idleTimer) idleTimer.refresh();
+      else idleTimer = setTimeout(() => idle.abort(IDLE), this.idleTimeoutMs);
     };
 
     let status = MessageStatus.COMPLETE;
