@@ -158,4 +158,40 @@ describe.skipIf(!haveBrowser)("the web app in a browser", () => {
     expect(subscribed.map((s) => s.operationName)).toEqual(["Chat", "MessageStream"]);
     expect(subscribed[1]?.variables?.afterSeq).toBeGreaterThanOrEqual(3);
   });
+
+  it("says a message may not have been sent when the server lost it unconfirmed, and shows it if it arrived", async () => {
+    const page = await browser.newPage();
+    // Between the page and the gateway: `chat`'s confirmation is replaced by the error the gateway sends when it
+    // loses the conversation service mid-request. The server did store the message.
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      let lost = false;
+      ws.onMessage((frame) => server.send(frame));
+      server.onMessage((frame) => {
+        const message = JSON.parse(String(frame)) as {
+          id?: string;
+          payload?: { data?: { chat?: { __typename: string } } };
+        };
+        if (message.payload?.data?.chat?.__typename === "MessageStarted") lost = true;
+        if (!lost || message.payload?.data?.chat === undefined) return ws.send(frame);
+        if (message.payload.data.chat.__typename !== "MessageStarted") return;
+        const error = { message: "The subscription was interrupted", extensions: { code: "UPSTREAM_UNAVAILABLE" } };
+        ws.send(JSON.stringify({ type: "next", id: message.id, payload: { errors: [error] } }));
+        ws.send(JSON.stringify({ type: "complete", id: message.id }));
+      });
+    });
+    await signIn(page);
+
+    await page.fill('[data-testid="composer"]', "Lost on its way");
+    await page.click('[data-testid="send"]');
+    await expect
+      .poll(() => page.getByRole("alert").innerText(), { timeout: 10_000 })
+      .toContain("may not have been sent");
+    // The composer keeps the text, and the conversation the message started is listed: it did arrive.
+    expect(await page.inputValue('[data-testid="composer"]')).toBe("Lost on its way");
+    const listed = page.locator('nav[aria-label="Conversations"] button', { hasText: "Lost on its way" });
+    await listed.waitFor({ timeout: 10_000 });
+    await listed.click();
+    await expect.poll(() => page.locator('[data-testid="user-message"]').allInnerTexts()).toEqual(["Lost on its way"]);
+  });
 });

@@ -202,6 +202,8 @@ export class ChatState {
       }
       if (!failure) return true;
       this.#fail(failure);
+      // The message may have arrived after all: show the conversation as the server has it.
+      if (failure instanceof ChatConnectionError && failure.maybeStored) void this.#reconcile(conversationId);
       return false;
     } finally {
       this.sending = false;
@@ -256,6 +258,19 @@ export class ChatState {
     this.messages.push({ ...userMessage }, { ...assistantMessage });
     this.#touch(conversation.id, userMessage.createdAt);
     return assistantMessage.status === "STREAMING";
+  }
+
+  /**
+   * After a message whose fate is unknown: reloads the conversation it went to (following its reply if it was
+   * stored and is streaming), or the conversation list when it was to start a new one.
+   */
+  async #reconcile(conversationId: string | null): Promise<void> {
+    if (!conversationId) return this.loadConversations();
+    if (conversationId !== this.selectedId) return;
+    const error = this.error;
+    this.selectedId = null; // so that `select` loads it again
+    await this.select(conversationId);
+    this.error ??= error;
   }
 
   /** Asks the server to stop the message being generated; the text so far is kept. */

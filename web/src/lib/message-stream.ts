@@ -57,6 +57,8 @@ export class ChatConnectionError extends Error {
     message: string,
     /** The WebSocket's close code, when it closed with one (4403: the server refused the connection). */
     readonly closeCode?: number,
+    /** Whether the server may have stored the message all the same (the conversation tells). */
+    readonly maybeStored = false,
   ) {
     super(message);
     this.name = "ChatConnectionError";
@@ -246,6 +248,7 @@ export function startChat(input: SendMessageInput, handlers: ChatHandlers): () =
             "The connection was lost before the server confirmed the message, so it may not have been sent. " +
               "Check the conversation before sending it again.",
             code,
+            true,
           ),
     );
   };
@@ -257,6 +260,19 @@ export function startChat(input: SendMessageInput, handlers: ChatHandlers): () =
         next: (result) => {
           const event = result.data?.chat;
           if (result.errors?.length) {
+            if (messageId === undefined && result.errors.some((e) => e.extensions?.code === "UPSTREAM_UNAVAILABLE")) {
+              // The gateway lost the conversation service mid-request: the message may have been stored or not.
+              follower.stop();
+              handlers.error(
+                new ChatConnectionError(
+                  "The server lost track of the message before confirming it, so it may not have been sent. " +
+                    "Check the conversation before sending it again.",
+                  undefined,
+                  true,
+                ),
+              );
+              return;
+            }
             // Before MessageStarted these are the send's own refusals, and nothing was stored.
             follower.fail(result.errors);
           } else if (!event || follower.finished) {
