@@ -12,6 +12,7 @@ for (const bench of [
   "data-layer.mjs",
   "model-api.mjs",
   "chat-stream.mjs",
+  "chat-timeline.mjs",
   "ingestion.mjs",
   "vector-index.mjs",
 ]) {

@@ -18,6 +18,7 @@ import {
   type Caller,
   type Logger,
   createDocumentCache,
+  traceMark,
 } from "@ods/kit";
 import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -369,6 +370,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       },
       context: (ctx) => ({ upstreams: ctx.extra.upstreams, credential: ctx.extra.credential }),
       subscribe: (args) => {
+        traceMark("gateway.subscription");
         const context = args.contextValue as { upstreams: ConnectionUpstreams; credential?: string };
         return (async function* () {
           // The credential is checked again for every subscription, not only at connect: an expired session or a

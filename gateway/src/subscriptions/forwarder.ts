@@ -3,6 +3,7 @@ import {
   INTERNAL_TOKEN_HEADER,
   REQUEST_ID_HEADER,
   signInternalToken,
+  traceMark,
   type Caller,
   type Logger,
 } from "@ods/kit";
@@ -121,6 +122,7 @@ export async function* forwardSubscription(
     .iterate({ query: upstream, variables, operationName: operation.name?.value });
   try {
     for await (const result of iteratorWithErrors(iterator)) {
+      traceMark("gateway.event");
       const out = result as ExecutionResult;
       if (out.data && split.fetches.length) {
         const errors = await runFetches(deps, upstreams.caller, operation, variables, [out.data], split.fetches);

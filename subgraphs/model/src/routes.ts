@@ -1,5 +1,12 @@
 import type { MikroORM } from "@mikro-orm/core";
-import { INTERNAL_TOKEN_HEADER, requestScope, verifyInternalToken, type Caller, type Logger } from "@ods/kit";
+import {
+  INTERNAL_TOKEN_HEADER,
+  requestScope,
+  traceMark,
+  verifyInternalToken,
+  type Caller,
+  type Logger,
+} from "@ods/kit";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { ZodError } from "zod";
 import { ModelKind, type Model } from "./entities/index.js";
@@ -49,6 +56,7 @@ export function mountOpenAIRoutes(
   });
 
   router.post("/chat/completions", async (req, res) => {
+    traceMark("model.request");
     // The client going away aborts the lookup, the generation or the upstream request: listen before the first
     // await, or a client gone during the lookup would still start an upstream call nobody reads.
     const controller = new AbortController();
@@ -89,6 +97,7 @@ export function mountOpenAIRoutes(
       "X-Accel-Buffering": "no",
     });
     try {
+      traceMark("model.first-event");
       if (!first.done) res.write(first.value);
       for await (const event of events) {
         if (controller.signal.aborted) break;

@@ -1,4 +1,4 @@
-import { requireUser, notFound, type SubgraphContext } from "@ods/kit";
+import { requireUser, notFound, traceMark, type SubgraphContext } from "@ods/kit";
 import { GraphQLJSON } from "graphql-scalars";
 import {
   Arg,
@@ -275,6 +275,7 @@ export class MessageResolver {
     subscribe: async ({ args, context }) => {
       const { caller, em, services } = context as Ctx;
       requireUser(caller);
+      traceMark("conversation.chat");
       const turn = await services.conversations.send(em, caller, (args as { input: SendMessageInput }).input);
       return abortable((signal) => chatEvents(services, turn, signal));
     },

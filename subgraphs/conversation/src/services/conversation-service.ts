@@ -8,6 +8,7 @@ import {
   parseInput,
   quickFind,
   toPage,
+  traceMark,
   type Caller,
   type Page,
   type PubSub,
@@ -410,6 +411,7 @@ export class ConversationService {
     const earlier = fresh ? [] : await selectedBranch(em, conversation.id);
     // Also checked in the transaction; here it saves a model request that would be aborted.
     if (earlier.at(-1)?.status === MessageStatus.STREAMING) throw conflict(STILL_STREAMING);
+    traceMark("conversation.read");
     const leaf = earlier.at(-1);
     const question = {
       id: randomUUID(),
@@ -433,6 +435,7 @@ export class ConversationService {
     // after another, and would hold its write back until the commit. At most a turn of the event loop (a new
     // connection to the model API, say, takes longer: the transaction does not wait for that).
     await Promise.race([requested, new Promise((resolve) => setImmediate(resolve))]);
+    traceMark("conversation.transaction");
     try {
       const turn = await this.changeBranch(
         em,
@@ -444,6 +447,7 @@ export class ConversationService {
           return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
         },
       );
+      traceMark("conversation.stored");
       stored.resolve();
       return turn;
     } catch (err) {

@@ -5,6 +5,7 @@ import {
   notFound,
   quickFind,
   serviceCaller,
+  traceMark,
   type Caller,
   type ChatStreamer,
   type LogEntry,
@@ -509,6 +510,7 @@ export class GenerationService {
           pending += delta;
           if (ttftMs === null) {
             // The first token goes out at once: batching saves events on the rest, not the wait for the first.
+            traceMark("conversation.first-token");
             ttftMs = Date.now() - startedAt;
             closeBatch();
           } else batchTimer ??= setTimeout(closeBatch, this.options.batchMs);

@@ -11,7 +11,7 @@ import { describeUpstreamError, type ModelService } from "./model-service.js";
 import { promptTemplateRef } from "./templates/template-service.js";
 import { rerank, type RerankRequest, type RerankResponse, type UpstreamRerank } from "./rerank.js";
 import type { EndpointRouter, Routed } from "./routing/router.js";
-import { BodyReader, readText } from "@ods/kit";
+import { BodyReader, readText, traceMark } from "@ods/kit";
 import { ChatRelay } from "./chat-relay.js";
 import { countTokens } from "./text.js";
 import type { CallObserver } from "./usage/observer.js";
@@ -399,6 +399,7 @@ export class InferenceService {
       routed = await this.options.router.call(
         model,
         async ({ upstream, signal: attempt }) => {
+          traceMark("model.upstream");
           const reader = new BodyReader(await upstream.post("/chat/completions", body, attempt));
           const relay = new ChatRelay(model.name, firstToken);
           let first = "";
