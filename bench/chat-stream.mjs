@@ -17,8 +17,9 @@
 // The upstream runs in a worker thread, so its token timing does not wait for the load generator's event loop.
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { percentile } from "./percentile.mjs";
 import { processCpuMs } from "./process-cpu.mjs";
-import { now, startSseUpstream } from "./sse-upstream.mjs";
+import { now, registerUpstreamModel, startSseUpstream } from "./sse-upstream.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -289,11 +290,6 @@ async function main() {
     return acc;
   }
 
-  const percentile = (values, p) => {
-    if (!values.length) return NaN;
-    const sorted = Float64Array.from(values).sort();
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  };
   const ms = (n) => (Number.isFinite(n) ? +n.toFixed(1) : "–");
   const summary = (a) => ({
     ttft50: percentile(a.ttft, 50),
@@ -384,9 +380,7 @@ async function main() {
       watching = true;
       try {
         const { platform, token, gql } = bench;
-        await gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
-          input: { name: "bench-chat", kind: "CHAT", baseUrl: upstreamUrl, upstreamModel: "bench-up" },
-        });
+        await registerUpstreamModel(gql, upstreamUrl);
         // Per worker: its connection and one fresh conversation per stream (made before timing starts).
         const prepare = async (level, rounds) => {
           const clients = await pool(Array.from({ length: level }), 50, () =>

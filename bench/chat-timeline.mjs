@@ -11,7 +11,8 @@
 // own costs, without queueing behind other chats (bench/chat-stream.mjs measures load).
 import { parseArgs } from "node:util";
 import { bootBench } from "./boot.mjs";
-import { now, startSseUpstream } from "./sse-upstream.mjs";
+import { percentile } from "./percentile.mjs";
+import { now, registerUpstreamModel, startSseUpstream } from "./sse-upstream.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -57,9 +58,7 @@ const client = createClient({
 });
 
 try {
-  await bench.gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
-    input: { name: "bench-chat", kind: "CHAT", baseUrl: upstream.url, upstreamModel: "bench-up" },
-  });
+  await registerUpstreamModel(bench.gql, upstream.url);
 
   /** The model called directly: time to its first token (as chat-stream.mjs's "direct"). */
   async function direct() {
@@ -127,10 +126,6 @@ try {
   for (let i = 0; i < 50; i++) await direct();
   for (let i = 0; i < CHATS; i++) directRuns.push(await direct());
 
-  const percentile = (values, p) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  };
   const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
   const rows = names
     .map((name) => {

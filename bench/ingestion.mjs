@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { bootBench } from "./boot.mjs";
+import { percentile } from "./percentile.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -86,10 +87,6 @@ function makeDocument(n, bytes) {
   return { text, paragraphs };
 }
 
-const percentile = (values, p) => {
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-};
 /** Peak and current resident memory of a process, in MiB, from /proc (Linux). */
 async function memory(pid) {
   try {

@@ -15,8 +15,9 @@
 // gateway and the model subgraph spent per stream (from /proc).
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { percentile } from "./percentile.mjs";
 import { processCpuMs } from "./process-cpu.mjs";
-import { startSseUpstream } from "./sse-upstream.mjs";
+import { registerUpstreamModel, startSseUpstream } from "./sse-upstream.mjs";
 
 await main();
 
@@ -60,11 +61,6 @@ async function main() {
     return { ttft, total: performance.now() - begun };
   }
 
-  const percentile = (values, p) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  };
-
   /** CPU time (user + system, ms) the gateway and the model subgraph have used so far (Linux, 100 ticks/s). */
   const cpuTimes = () => processCpuMs(platform, ["gateway", "model"]);
 
@@ -95,9 +91,7 @@ async function main() {
 
   try {
     const { secret } = (await gql(`mutation { createApiKey(name: "bench") { secret } }`)).createApiKey;
-    await gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
-      input: { name: "bench-chat", kind: "CHAT", baseUrl: upstreamUrl, upstreamModel: "bench-up" },
-    });
+    await registerUpstreamModel(gql, upstreamUrl);
     const targets = [
       { name: "upstream (direct)", url: `${upstreamUrl}/chat/completions`, key: "unused", model: "bench-up" },
       {

@@ -10,6 +10,13 @@ export const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 if (!isMainThread && workerData?.sseUpstream) serve(workerData);
 
+/** Registers the upstream at `url` as the chat model `bench-chat` (upstream name `bench-up`) through `gql`. */
+export async function registerUpstreamModel(gql, url) {
+  await gql(`mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`, {
+    input: { name: "bench-chat", kind: "CHAT", baseUrl: url, upstreamModel: "bench-up" },
+  });
+}
+
 /**
  * Starts the upstream in a worker thread.
  *
