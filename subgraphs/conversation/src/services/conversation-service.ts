@@ -23,7 +23,7 @@ import {
   MessageStatus,
   type GenerationParams,
 } from "../entities/index.js";
-import { findOwnedMessage, type GenerationService, type ReplySource } from "./generation-service.js";
+import { findOwnedMessage, pathTo, type GenerationService, type ReplySource } from "./generation-service.js";
 import { STOP_CHANNEL } from "./stream-events.js";
 
 /** The most a single message may hold. */
@@ -782,10 +782,7 @@ async function selectedBranch(em: EntityManager, conversationId: string): Promis
   const rows = await quickFind(em, Message, (q) => q.where({ conversation_id: conversationId, selected: true }));
   let leaf: Message | undefined;
   for (const row of rows) if (!leaf || row.position > leaf.position) leaf = row;
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  const path: Message[] = [];
-  for (let row = leaf; row; row = row.parentId ? byId.get(row.parentId) : undefined) path.unshift(row);
-  return path;
+  return pathTo(rows, leaf?.id);
 }
 
 /** A promise with its resolve and reject, for a result that another party waits on. */

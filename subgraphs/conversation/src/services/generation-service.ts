@@ -615,13 +615,15 @@ export async function branchBefore(
   // The first message of a conversation has nothing before it.
   if (!message.parentId) return [];
   const rows = await em.find(Message, { conversation: message.conversation.id, position: { $lt: message.position } });
+  return pathTo(rows, message.parentId);
+}
+
+/** The message `id` among `rows` and its ancestors through `parentId`, oldest first; a missing one ends the walk. */
+export function pathTo(rows: readonly Message[], id: string | null | undefined): Message[] {
   const byId = new Map(rows.map((row) => [row.id, row]));
   const path: Message[] = [];
-  for (let id: string | null | undefined = message.parentId; id;) {
-    const row = byId.get(id);
-    if (!row) break;
+  for (let row = id ? byId.get(id) : undefined; row; row = row.parentId ? byId.get(row.parentId) : undefined) {
     path.unshift(row);
-    id = row.parentId;
   }
   return path;
 }
