@@ -23,7 +23,13 @@ import {
   MessageStatus,
   type GenerationParams,
 } from "../entities/index.js";
-import { findOwnedMessage, pathTo, type GenerationService, type ReplySource } from "./generation-service.js";
+import {
+  findOwnedMessage,
+  pathTo,
+  settlement,
+  type GenerationService,
+  type ReplySource,
+} from "./generation-service.js";
 import { STOP_CHANNEL } from "./stream-events.js";
 
 /** The most a single message may hold. */
@@ -783,17 +789,6 @@ async function selectedBranch(em: EntityManager, conversationId: string): Promis
   let leaf: Message | undefined;
   for (const row of rows) if (!leaf || row.position > leaf.position) leaf = row;
   return pathTo(rows, leaf?.id);
-}
-
-/** A promise with its resolve and reject, for a result that another party waits on. */
-function settlement(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** A new message on the selected branch, numbered after its existing versions (the turn's alternatives). */

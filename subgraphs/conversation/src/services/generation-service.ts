@@ -201,16 +201,15 @@ export class GenerationService {
   generate(job: GenerationJob): Promise<void> {
     const controller = new AbortController();
     job.stored?.catch(() => controller.abort(NOT_STORED));
-    let requested!: () => void;
-    const sent = new Promise<void>((resolve) => (requested = resolve));
-    const finished = this.run(job, controller.signal, requested)
+    const requested = settlement();
+    const finished = this.run(job, controller.signal, requested.resolve)
       .catch((err: unknown) => this.options.logger.error({ err, messageId: job.messageId }, "generation crashed"))
       .finally(() => {
-        requested();
+        requested.resolve();
         this.running.delete(job.messageId);
       });
     this.running.set(job.messageId, { controller, finished });
-    return sent;
+    return requested.promise;
   }
 
   /** True while this replica runs `messageId` (used by tests and by shutdown). */
@@ -669,6 +668,17 @@ async function retry<T>(action: () => Promise<T>, attempts = 3, backoffMs = 100)
       await new Promise((resolve) => setTimeout(resolve, backoffMs * attempt));
     }
   }
+}
+
+/** A promise with its resolve and reject, for a result that another party waits on. */
+export function settlement(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /** The caller's message, or null when it does not exist or belongs to someone else's conversation. */
