@@ -10,9 +10,10 @@ import {
 } from "@ods/kit";
 import { parse as parseCookies } from "cookie";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
-import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionNode } from "graphql";
+import { getOperationAST, Kind, type DocumentNode, type SelectionNode } from "graphql";
 import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayContext } from "./context.js";
+import { operationSelection } from "./subscriptions/plan.js";
 
 export const SESSION_COOKIE = "ods_session";
 export const REFRESH_COOKIE = "ods_refresh";
@@ -309,18 +310,14 @@ export function checkSubscriptionScope(
   if (!scopes || scopes.includes("WRITE") || scopes.includes("ADMIN")) return;
   const operation = getOperationAST(document, operationName);
   if (!operation) return;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  // Root fields may sit in inline fragments or named ones: `subscription { ...Send }`.
-  const writes = (selections: readonly SelectionNode[], seen: Set<string>): boolean =>
-    selections.some((s) => {
-      if (s.kind === Kind.FIELD) return WRITING_SUBSCRIPTIONS.has(s.name.value);
-      if (s.kind === Kind.INLINE_FRAGMENT) return writes(s.selectionSet.selections, seen);
-      const fragment = fragments.get(s.name.value);
-      if (!fragment || seen.has(s.name.value)) return false;
-      return writes(fragment.selectionSet.selections, new Set([...seen, s.name.value]));
-    });
-  if (writes(operation.selectionSet.selections, new Set())) {
+  // Root fields may sit in fragments: `subscription { ...Send }` (named ones become inline ones here).
+  const writes = (selections: readonly SelectionNode[]): boolean =>
+    selections.some((s) =>
+      s.kind === Kind.FIELD
+        ? WRITING_SUBSCRIPTIONS.has(s.name.value)
+        : s.kind === Kind.INLINE_FRAGMENT && writes(s.selectionSet.selections),
+    );
+  if (writes(operationSelection(document, operation).selections)) {
     throw forbiddenKey("This API key may only read: chat sends a message and needs the scope WRITE");
   }
 }

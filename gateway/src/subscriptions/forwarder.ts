@@ -14,7 +14,6 @@ import {
   print,
   type DocumentNode,
   type ExecutionResult,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
@@ -23,7 +22,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import {
   deepMerge,
-  inlineFragments,
+  operationSelection,
   objectsAt,
   splitSelection,
   stripPlannerKeys,
@@ -105,9 +104,7 @@ export async function* forwardSubscription(
   }
   const schema = deps.schema();
   const index = deps.index();
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-  const selectionSet = inlineFragments(operation.selectionSet, fragments);
+  const selectionSet = operationSelection(document, operation);
   const rootFields = selectionSet.selections.filter((s) => s.kind === Kind.FIELD);
   const graphs = new Set(rootFields.flatMap((f) => ownersOf(index, "Subscription", f.name.value)));
   if (graphs.size !== 1) {

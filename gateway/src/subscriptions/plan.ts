@@ -4,6 +4,7 @@ import {
   isObjectType,
   Kind,
   visit,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
@@ -36,6 +37,13 @@ const field = (name: string, alias?: string): FieldNode => ({
   name: { kind: Kind.NAME, value: name },
   alias: alias ? { kind: Kind.NAME, value: alias } : undefined,
 });
+
+/** `operation`'s selection with the fragment spreads replaced by the fragments of `document` (one tree). */
+export function operationSelection(document: DocumentNode, operation: OperationDefinitionNode): SelectionSetNode {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  return inlineFragments(operation.selectionSet, fragments);
+}
 
 /** Replaces fragment spreads with inline fragments, so the planner sees one tree. */
 export function inlineFragments(
