@@ -60,8 +60,7 @@ export function subscribe<Data = Record<string, unknown>, Extensions = unknown>(
   sink: Sink<FormattedExecutionResult<Data, Extensions>>,
 ): () => void {
   if (current && current.active === 0 && current.connectedAt > 0 && Date.now() - current.connectedAt > MAX_AGE_MS) {
-    void current.client.dispose();
-    current = undefined;
+    renewConnection();
   }
   current ??= new Connection();
   const connection = current;
