@@ -1,6 +1,8 @@
 // The conversation features whose SQL differs by dialect (the search's LIKE with an escape character, branch
 // changes under row locks, JSON columns), on PostgreSQL and MariaDB; the other suites run on SQLite. Each run is
 // skipped, with the reason printed, where that server is not reachable on 127.0.0.1.
+// An odd time zone for this process, so that a time written or read as local time would be hours off.
+process.env.TZ = "Pacific/Chatham";
 import { rmSync } from "node:fs";
 import { createPubSub } from "@ods/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,6 +143,11 @@ describe.each(["postgresql", "mariadb"] as const)("conversations on %s", (dialec
     expect(conversation.usage).toEqual({ promptTokens: 28, completionTokens: 6, totalTokens: 34, messageCount: 7 });
     const exported = JSON.parse(conversation.json as string);
     expect(exported.messages).toHaveLength(7);
+    // Times written with bound values (a turn's rows, a reply's final update) read back as the same instants.
+    const times = [exported.createdAt, exported.updatedAt].concat(
+      ...exported.messages.map((m: { createdAt: string; updatedAt: string }) => [m.createdAt, m.updatedAt]),
+    );
+    for (const at of times) expect(Math.abs(Date.parse(at) - Date.now())).toBeLessThan(60_000);
     expect(exported.messages.find((m: { id: string }) => m.id === q2.assistantMessage.id)).toMatchObject({
       feedback: { rating: "DOWN", comment: "too short" },
       usage: { promptTokens: 7, completionTokens: 1, totalTokens: 8 },

@@ -7,6 +7,8 @@ import {
   pageWindow,
   parseInput,
   quickFind,
+  quickInsert,
+  quickUpdate,
   toPage,
   traceMark,
   type Caller,
@@ -676,10 +678,11 @@ export class ConversationService {
         let rows: BranchRow[] = [];
         let ref = conversation;
         if (options.fresh) {
-          tx.persist(conversation);
+          if (!options.appends) tx.persist(conversation);
         } else {
           ref = tx.getReference(Conversation, conversation.id);
-          const moved = await tx.nativeUpdate(
+          const moved = await quickUpdate(
+            tx,
             Conversation,
             { id: conversation.id, revision },
             { revision: revision + 1, ...(activity ? { updatedAt: now } : {}) },
@@ -711,11 +714,9 @@ export class ConversationService {
           }));
         }
         const built = build(tx, rows, stamp, ref);
-        // New rows only: one multi-row insert, without the unit of work's change sets (half the time of a flush).
-        if (options.appends) {
-          if (options.fresh) await tx.flush(); // the new conversation, first
-          await tx.insertMany(built.created);
-        } else await tx.flush();
+        // New rows only: inserted as they are (a new conversation first), without the unit of work's change sets.
+        if (options.appends) await quickInsert(tx, options.fresh ? [conversation, ...built.created] : built.created);
+        else await tx.flush();
         const selectedId = options.selectedId ?? built.created.at(-1)?.id;
         if (!options.fresh && !options.appends && selectedId) {
           await this.selectBranch(tx, [...rows, ...built.created], selectedId, stamp.revision);

@@ -4,6 +4,7 @@ import {
   followStream,
   notFound,
   quickFind,
+  quickUpdate,
   serviceCaller,
   traceMark,
   type Caller,
@@ -426,13 +427,12 @@ export class GenerationService {
       writes = writes
         .then(async () => {
           if (!(await stored)) return;
-          await orm.em
-            .fork()
-            .nativeUpdate(
-              Message,
-              { id: job.messageId, status: MessageStatus.STREAMING },
-              { content, lastSeq, citations: cited, updatedAt: new Date() },
-            );
+          await quickUpdate(
+            orm.em.fork(),
+            Message,
+            { id: job.messageId, status: MessageStatus.STREAMING },
+            { content, lastSeq, citations: cited, updatedAt: new Date() },
+          );
         })
         .catch((err: unknown) => logger.warn({ err, messageId: job.messageId }, "could not save progress"));
     };
@@ -557,7 +557,8 @@ export class GenerationService {
       // Conditional on the status: a sweep on another replica may have ended the row already (it took this one
       // for dead), and then its terminal event is the one that stands.
       changed = await retry(() =>
-        orm.em.fork().nativeUpdate(
+        quickUpdate(
+          orm.em.fork(),
           Message,
           { id: job.messageId, status: MessageStatus.STREAMING },
           {
