@@ -450,8 +450,12 @@ export class ConversationService {
         conversation,
         { fresh, appends: true, conflictMessage: "a reply is already being generated in this conversation" },
         (tx, rows, stamp, ref) => {
-          const userMessage = newMessage(tx, ref, rows, stamp, { ...question, role: MessageRole.USER }, false);
-          const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, modelId, replyId, false);
+          const unpersisted = { persist: false };
+          const userMessage = newMessage(tx, ref, rows, stamp, { ...question, role: MessageRole.USER }, unpersisted);
+          const assistantMessage = newReply(tx, ref, rows, stamp, userMessage, modelId, {
+            ...unpersisted,
+            id: replyId,
+          });
           return { userMessage, assistantMessage, created: [userMessage, assistantMessage] };
         },
       );
@@ -792,6 +796,14 @@ async function selectedBranch(em: EntityManager, conversationId: string): Promis
   return pathTo(rows, leaf?.id);
 }
 
+/**
+ * How a new message is made. `persist: false` keeps it out of the unit of work, for a change that inserts its
+ * messages itself (`changeBranch`'s `appends`); otherwise the transaction's flush stores it.
+ */
+interface NewMessageOptions {
+  persist?: boolean;
+}
+
 /** A new message on the selected branch, numbered after its existing versions (the turn's alternatives). */
 function newMessage(
   em: EntityManager,
@@ -799,7 +811,7 @@ function newMessage(
   rows: BranchRow[],
   { now, revision }: Stamp,
   data: { id?: string; parentId: string | null; position: number; role: MessageRole; content: string },
-  persist = true,
+  { persist = true }: NewMessageOptions = {},
 ): Message {
   const versions = rows.filter((r) => r.position === data.position && (r.parentId ?? null) === data.parentId);
   return em.create(
@@ -826,8 +838,7 @@ function newReply(
   stamp: Stamp,
   question: Message,
   modelId: string,
-  id?: string,
-  persist = true,
+  { id, persist }: NewMessageOptions & { id?: string } = {},
 ): Message {
   const reply = newMessage(
     em,
@@ -841,7 +852,7 @@ function newReply(
       role: MessageRole.ASSISTANT,
       content: "",
     },
-    persist,
+    { persist },
   );
   reply.status = MessageStatus.STREAMING;
   reply.modelId = modelId;
