@@ -14,6 +14,7 @@ export * from "./request-context.js";
 export * from "./s3-object-store.js";
 export * from "./secrets.js";
 export * from "./subgraph.js";
+export * from "./subscription-events.js";
 export * from "./trace-marks.js";
 export * from "./upload-token.js";
 export * from "./dataset-reader.js";

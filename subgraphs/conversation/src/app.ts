@@ -116,6 +116,8 @@ export async function startConversationSubgraph(
       internalSecret: config.ODS_INTERNAL_SECRET,
       orm,
       logger,
+      // Each returns its event as it is; their `subscribe` checks the caller and starts the stream.
+      passThroughSubscriptions: ["chat", "messageStream", "documentStatus"],
       services: {
         conversations,
         generation,

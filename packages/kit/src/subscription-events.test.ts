@@ -1,0 +1,144 @@
+import {
+  GraphQLID,
+  GraphQLInt,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  parse,
+  type ExecutionResult,
+} from "graphql";
+import { describe, expect, it } from "vitest";
+import { createSubscriber } from "./subscription-events.js";
+
+/** A schema whose `events` and `mapped` root fields stream `{ n }` objects; `mapped` changes each event. */
+function testSchema(counts: { resolved: number; returned: number }, events = [1, 2, 3, 4]) {
+  const Event = new GraphQLObjectType({
+    name: "Event",
+    fields: {
+      n: { type: GraphQLInt },
+      label: {
+        type: GraphQLString,
+        args: { prefix: { type: GraphQLString } },
+        resolve: (e: { n: number }, args: { prefix?: string }) => `${args.prefix ?? ""}${e.n}`,
+      },
+    },
+  });
+  const source = () =>
+    (async function* () {
+      try {
+        for (const n of events) yield { n };
+      } finally {
+        counts.returned++;
+      }
+    })();
+  const subscription = new GraphQLObjectType({
+    name: "Subscription",
+    fields: {
+      events: {
+        type: Event,
+        args: { id: { type: new GraphQLNonNull(GraphQLID) } },
+        subscribe: () => source(),
+        resolve: (e: unknown) => {
+          counts.resolved++;
+          return e;
+        },
+      },
+      mapped: {
+        type: Event,
+        args: { id: { type: new GraphQLNonNull(GraphQLID) } },
+        subscribe: () => source(),
+        resolve: (e: unknown) => {
+          counts.resolved++;
+          return { n: (e as { n: number }).n * 10 };
+        },
+      },
+    },
+  });
+  const query = new GraphQLObjectType({ name: "Query", fields: { ok: { type: GraphQLString } } });
+  return new GraphQLSchema({ query, subscription });
+}
+
+async function firstThree(stream: AsyncGenerator<ExecutionResult> | ExecutionResult): Promise<unknown[]> {
+  const iterator = stream as AsyncGenerator<ExecutionResult>;
+  const results: unknown[] = [];
+  for (let i = 0; i < 3; i++) results.push((await iterator.next()).value);
+  await iterator.return(undefined);
+  return results;
+}
+
+describe("createSubscriber", () => {
+  it("executes a pass-through field's events without its resolver or its arguments, with the same results", async () => {
+    const counts = { resolved: 0, returned: 0 };
+    const schema = testSchema(counts);
+    const subscribe = createSubscriber(["events"]);
+    const document = parse('subscription ($id: ID!) { events(id: $id) { n label(prefix: "#") } }');
+    const results = await firstThree(await subscribe({ schema, document, variableValues: { id: "a" } }));
+    expect(results).toEqual([1, 2, 3].map((n) => ({ data: { events: { n, label: `#${n}` } } })));
+    expect(counts.resolved).toBe(0);
+    expect(counts.returned).toBe(1);
+  });
+
+  it("runs the resolver of a field not named, and of an operation using variables below its root", async () => {
+    const counts = { resolved: 0, returned: 0 };
+    const schema = testSchema(counts);
+    const subscribe = createSubscriber(["events"]);
+    const mapped = await firstThree(
+      await subscribe({ schema, document: parse("subscription { mapped(id: 1) { n } }") }),
+    );
+    expect(mapped).toEqual([10, 20, 30].map((n) => ({ data: { mapped: { n } } })));
+    expect(counts.resolved).toBe(3);
+    const below = parse("subscription ($id: ID!, $p: String) { events(id: $id) { label(prefix: $p) } }");
+    const labelled = await firstThree(
+      await subscribe({ schema, document: below, variableValues: { id: "a", p: "n=" } }),
+    );
+    expect(labelled).toEqual([1, 2, 3].map((n) => ({ data: { events: { label: `n=${n}` } } })));
+    expect(counts.resolved).toBe(6);
+  });
+
+  it("returns errors of the subscription itself as a result, and a missing variable is still refused", async () => {
+    const counts = { resolved: 0, returned: 0 };
+    const subscribe = createSubscriber(["events"]);
+    const result = (await subscribe({
+      schema: testSchema(counts),
+      document: parse("subscription ($id: ID!) { events(id: $id) { n } }"),
+      variableValues: {},
+    })) as ExecutionResult;
+    expect(result.errors?.[0]?.message).toMatch(/\$id/);
+  });
+
+  it("ends the source at once when returned while a read is pending", async () => {
+    // A source like the subgraphs' (kit's abortable streams): return() settles a pending read with done.
+    let wake: ((r: IteratorResult<unknown>) => void) | undefined;
+    let returned = 0;
+    const source: AsyncGenerator<unknown> = {
+      next: () => new Promise((resolve) => (wake = resolve)),
+      return: async () => {
+        returned++;
+        wake?.({ done: true, value: undefined });
+        return { done: true, value: undefined };
+      },
+      throw: async (err: unknown) => {
+        throw err;
+      },
+      [Symbol.asyncIterator]: () => source,
+    } as AsyncGenerator<unknown>;
+    const Event = new GraphQLObjectType({ name: "Event", fields: { n: { type: GraphQLInt } } });
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: "Query", fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({
+        name: "Subscription",
+        fields: { events: { type: Event, subscribe: () => source, resolve: (e: unknown) => e } },
+      }),
+    });
+    const stream = (await createSubscriber(["events"])({
+      schema,
+      document: parse("subscription { events { n } }"),
+    })) as AsyncGenerator<ExecutionResult>;
+    const pending = stream.next();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await stream.return(undefined);
+    expect(returned).toBe(1);
+    await expect(pending).resolves.toMatchObject({ done: true });
+  });
+});
