@@ -12,7 +12,7 @@ import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import express, { type Express } from "express";
 import { parse, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createSubscriber } from "./subscription-events.js";
+import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
 import { buildSchema, createResolversMap, type AuthChecker, type NonEmptyArray } from "type-graphql";
 import { WebSocketServer } from "ws";
 import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, verifyInternalToken, type Caller, type Role } from "./auth.js";
@@ -122,10 +122,10 @@ export interface SubgraphOptions<S> extends SchemaOptions<S> {
   onClose?: () => Promise<void>;
   /**
    * Subscription root fields whose resolver returns its event unchanged, their checks and work done in their
-   * `subscribe`: each of their events is executed without calling the resolver again or coercing the variables
-   * again ({@link createSubscriber}).
+   * `subscribe`: each of their events is executed by a compiled function, without calling the resolver again or
+   * coercing the variables again ({@link createSubscriber}).
    */
-  passThroughSubscriptions?: string[];
+  passThroughSubscriptions?: PassThroughSubscriptions;
 }
 
 export interface RunningSubgraph {
@@ -249,7 +249,7 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
       // The same documents come again and again (every chat reply subscribes): parse and validate each once.
       parse: (source) => documents.parse(source),
       validate: (schema, document) => documents.validate(schema, document),
-      subscribe: createSubscriber(options.passThroughSubscriptions ?? []),
+      subscribe: createSubscriber(options.passThroughSubscriptions ?? { fields: [] }),
       context: (ctx): SubgraphContext<S> => ({
         requestId: ctx.extra.requestId!,
         logger: logger.child({ requestId: ctx.extra.requestId }),

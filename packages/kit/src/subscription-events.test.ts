@@ -1,15 +1,17 @@
 import {
+  GraphQLError,
   GraphQLID,
   GraphQLInt,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  GraphQLUnionType,
   parse,
   type ExecutionResult,
 } from "graphql";
 import { describe, expect, it } from "vitest";
-import { createSubscriber } from "./subscription-events.js";
+import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
 
 /** A schema whose `events` and `mapped` root fields stream `{ n }` objects; `mapped` changes each event. */
 function testSchema(counts: { resolved: number; returned: number }, events = [1, 2, 3, 4]) {
@@ -71,7 +73,7 @@ describe("createSubscriber", () => {
   it("executes a pass-through field's events without its resolver or its arguments, with the same results", async () => {
     const counts = { resolved: 0, returned: 0 };
     const schema = testSchema(counts);
-    const subscribe = createSubscriber(["events"]);
+    const subscribe = createSubscriber({ fields: ["events"] });
     const document = parse('subscription ($id: ID!) { events(id: $id) { n label(prefix: "#") } }');
     const results = await firstThree(await subscribe({ schema, document, variableValues: { id: "a" } }));
     expect(results).toEqual([1, 2, 3].map((n) => ({ data: { events: { n, label: `#${n}` } } })));
@@ -82,7 +84,7 @@ describe("createSubscriber", () => {
   it("runs the resolver of a field not named, and of an operation using variables below its root", async () => {
     const counts = { resolved: 0, returned: 0 };
     const schema = testSchema(counts);
-    const subscribe = createSubscriber(["events"]);
+    const subscribe = createSubscriber({ fields: ["events"] });
     const mapped = await firstThree(
       await subscribe({ schema, document: parse("subscription { mapped(id: 1) { n } }") }),
     );
@@ -98,13 +100,82 @@ describe("createSubscriber", () => {
 
   it("returns errors of the subscription itself as a result, and a missing variable is still refused", async () => {
     const counts = { resolved: 0, returned: 0 };
-    const subscribe = createSubscriber(["events"]);
+    const subscribe = createSubscriber({ fields: ["events"] });
     const result = (await subscribe({
       schema: testSchema(counts),
       document: parse("subscription ($id: ID!) { events(id: $id) { n } }"),
       variableValues: {},
     })) as ExecutionResult;
     expect(result.errors?.[0]?.message).toMatch(/\$id/);
+  });
+
+  it("gives what graphql-js gives for a union, async fields and a failing field", async () => {
+    const Token = new GraphQLObjectType({
+      name: "Token",
+      fields: {
+        seq: { type: GraphQLInt },
+        delta: { type: GraphQLString },
+        later: { type: GraphQLString, resolve: async (e: { delta: string }) => `${e.delta}!` },
+        boom: {
+          type: GraphQLString,
+          resolve: () => {
+            throw new GraphQLError("no boom", { extensions: { code: "BAD" } });
+          },
+        },
+      },
+    });
+    const Done = new GraphQLObjectType({ name: "Done", fields: { seq: { type: GraphQLInt } } });
+    const Item = new GraphQLUnionType({
+      name: "Item",
+      types: [Token, Done],
+      resolveType: (e: { kind: string }) => (e.kind === "token" ? "Token" : "Done"),
+    });
+    const items = [
+      { kind: "token", seq: 1, delta: "a" },
+      { kind: "token", seq: 2, delta: "b" },
+      { kind: "done", seq: 3 },
+    ];
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: "Query", fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({
+        name: "Subscription",
+        fields: {
+          items: {
+            type: Item,
+            args: { from: { type: new GraphQLNonNull(GraphQLInt) } },
+            subscribe: async function* () {
+              yield* items;
+            },
+            resolve: (e: unknown) => e,
+          },
+        },
+      }),
+    });
+    const document = parse(`subscription ($from: Int!) { items(from: $from) {
+      __typename
+      ... on Token { seq d: delta later boom }
+      ... on Done { seq }
+    } }`);
+    const run = async (passThrough: PassThroughSubscriptions) => {
+      const stream = (await createSubscriber(passThrough)({
+        schema,
+        document,
+        variableValues: { from: 0 },
+      })) as AsyncGenerator<ExecutionResult>;
+      const out: unknown[] = [];
+      for await (const result of stream) out.push(JSON.parse(JSON.stringify(result)));
+      return out;
+    };
+    // type-graphql's resolveType is asynchronous, as here: the synchronous one given for the type is used first.
+    const slowly = async (e: { kind: string }) => (e.kind === "token" ? "Token" : "Done");
+    (Item as { resolveType?: unknown }).resolveType = slowly;
+    const typeName = (e: unknown) => ((e as { kind: string }).kind === "token" ? "Token" : "Done");
+    const compiled = await run({ fields: ["items"], resolveType: { Item: typeName } });
+    expect(compiled).toEqual(await run({ fields: [] }));
+    expect(compiled[0]).toMatchObject({
+      data: { items: { __typename: "Token", seq: 1, d: "a", later: "a!", boom: null } },
+      errors: [{ message: "no boom", path: ["items", "boom"], extensions: { code: "BAD" } }],
+    });
   });
 
   it("ends the source at once when returned while a read is pending", async () => {
@@ -131,7 +202,7 @@ describe("createSubscriber", () => {
         fields: { events: { type: Event, subscribe: () => source, resolve: (e: unknown) => e } },
       }),
     });
-    const stream = (await createSubscriber(["events"])({
+    const stream = (await createSubscriber({ fields: ["events"] })({
       schema,
       document: parse("subscription { events { n } }"),
     })) as AsyncGenerator<ExecutionResult>;

@@ -1,16 +1,36 @@
+import { MapperKind, mapSchema } from "@graphql-tools/utils";
 import {
   createSourceEventStream,
+  defaultTypeResolver,
   execute,
-  GraphQLObjectType,
-  GraphQLSchema,
+  GraphQLInterfaceType,
+  GraphQLUnionType,
+  isUnionType,
   Kind,
   visit,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
+  type GraphQLInterfaceTypeConfig,
+  type GraphQLSchema,
+  type GraphQLTypeResolver,
+  type GraphQLUnionTypeConfig,
   type OperationDefinitionNode,
 } from "graphql";
+import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+
+/** Which subscriptions' events {@link createSubscriber} executes the short way. */
+export interface PassThroughSubscriptions {
+  /** Root fields of the Subscription type whose resolver returns its event unchanged. */
+  fields: readonly string[];
+  /**
+   * Abstract types of their events by name, each with a synchronous resolver (an event's type name): graphql-jit
+   * cannot wait for a type, and type-graphql makes every `resolveType` asynchronous. Undefined from one falls back
+   * to the type's own resolver.
+   */
+  resolveType?: Record<string, (value: unknown) => string | undefined>;
+}
 
 /** What graphql-ws's `subscribe` option may return. */
 type Subscribed = AsyncGenerator<ExecutionResult> | ExecutionResult;
@@ -18,68 +38,77 @@ type Subscribed = AsyncGenerator<ExecutionResult> | ExecutionResult;
 /**
  * graphql-ws's `subscribe` for a subgraph: graphql-js's `subscribe`, except that an event of a subscription whose
  * root field only hands its event on (one of `passThrough`) is executed with that field resolved to the event
- * itself, and without coercing the operation's variables again.
+ * itself, without coercing the operation's variables again, by a function compiled once for the operation
+ * (graphql-jit).
  *
  * @remarks graphql-js executes the whole operation for every event: it coerces the variables afresh (for `chat`,
- * the message's whole `SendMessageInput`) and calls the root field's resolver, which type-graphql wraps in argument
- * conversion and middleware — on each of a reply's events, a large share of what an event cost. The root fields
- * named here must return their event unchanged (their `subscribe` did the work, checks included, once). An
- * operation that uses a variable anywhere but in its root fields' arguments, or selects its root fields through
- * fragments, is executed the ordinary way.
+ * the message's whole `SendMessageInput`), calls the root field's resolver, which type-graphql wraps in argument
+ * conversion and middleware, and walks the selection by interpreting the document — on each of a reply's events,
+ * most of what an event cost. The root fields named here must return their event unchanged (their `subscribe` did
+ * the work, checks included, once). An operation that uses a variable anywhere but in its root fields'
+ * arguments, or selects its root fields through fragments, is executed the ordinary way, as is one graphql-jit
+ * cannot compile.
  */
-export function createSubscriber(passThrough: readonly string[]): (args: ExecutionArgs) => Promise<Subscribed> {
-  const fields = new Set(passThrough);
+export function createSubscriber(passThrough: PassThroughSubscriptions): (args: ExecutionArgs) => Promise<Subscribed> {
+  const fields = new Set(passThrough.fields);
   const schemas = new WeakMap<GraphQLSchema, GraphQLSchema>();
-  const documents = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, DocumentNode | null>>();
+  const documents = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, CompiledQuery | null>>();
 
   const eventSchema = (schema: GraphQLSchema) => {
     let events = schemas.get(schema);
-    if (!events) schemas.set(schema, (events = withPassThroughRoot(schema, fields)));
+    if (!events) schemas.set(schema, (events = eventSchemaOf(schema, fields, passThrough.resolveType ?? {})));
     return events;
   };
-  const eventDocument = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
+  /** The compiled events' operation of `document`, or null when its events take the ordinary way. */
+  const eventQuery = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
     let bySchema = documents.get(schema);
     if (!bySchema) documents.set(schema, (bySchema = new WeakMap()));
-    let stripped = bySchema.get(document);
-    if (stripped === undefined) {
-      stripped = withoutRootArguments(document, operationName, fields);
-      // Cached per document only when the operation is the document's one: a named pick may differ.
-      if (!operationName) bySchema.set(document, stripped);
+    let compiled = bySchema.get(document);
+    if (compiled === undefined) {
+      const stripped = withoutRootArguments(document, operationName, fields);
+      const result = stripped ? compileQuery(eventSchema(schema), stripped, operationName ?? undefined) : null;
+      compiled = result && isCompiledQuery(result) ? result : null;
+      // Kept per document only when the operation is the document's one: a named pick may differ.
+      if (!operationName) bySchema.set(document, compiled);
     }
-    return stripped;
+    return compiled;
   };
 
   return async (args) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
-    const document = eventDocument(args.schema, args.document, args.operationName);
-    const eventArgs: ExecutionArgs = document
-      ? { ...args, schema: eventSchema(args.schema), document, variableValues: undefined }
-      : args;
-    return mapEvents(source, (event) => execute({ ...eventArgs, rootValue: event }));
+    const compiled = eventQuery(args.schema, args.document, args.operationName);
+    if (compiled) return mapEvents(source, (event) => compiled.query(event, args.contextValue, {}));
+    return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
   };
 }
 
-/** `schema` with the `fields` of its Subscription type taking no arguments and resolving to the event given. */
-function withPassThroughRoot(schema: GraphQLSchema, fields: ReadonlySet<string>): GraphQLSchema {
-  const subscription = schema.getSubscriptionType();
-  if (!subscription) return schema;
-  const config = subscription.toConfig();
-  const root = new GraphQLObjectType({
-    ...config,
-    fields: Object.fromEntries(
-      Object.entries(config.fields).map(([name, field]) => [
-        name,
-        // Without arguments too: the events' document has none for it, and graphql-js checks required ones.
-        fields.has(name) ? { ...field, args: {}, resolve: (event: unknown) => event } : field,
-      ]),
-    ),
-  });
-  const schemaConfig = schema.toConfig();
-  return new GraphQLSchema({
-    ...schemaConfig,
-    subscription: root,
-    types: schemaConfig.types.filter((type) => type !== subscription),
+/**
+ * `schema` for executing events: the `fields` of its Subscription type take no arguments and resolve to the event
+ * given, and the abstract types named in `resolveType` are resolved by those synchronous functions first.
+ */
+function eventSchemaOf(
+  schema: GraphQLSchema,
+  fields: ReadonlySet<string>,
+  resolveType: Record<string, (value: unknown) => string | undefined>,
+): GraphQLSchema {
+  return mapSchema(schema, {
+    // Without arguments too: the events' document has none for them, and graphql-js checks required ones.
+    [MapperKind.SUBSCRIPTION_ROOT_FIELD]: (field, name) =>
+      fields.has(name) ? { ...field, args: {}, resolve: (event: unknown) => event } : field,
+    [MapperKind.ABSTRACT_TYPE]: (type) => {
+      const first = resolveType[type.name];
+      const config = type.toConfig();
+      const fallback = config.resolveType ?? defaultTypeResolver;
+      const resolve: GraphQLTypeResolver<unknown, unknown> = (value, context, info, abstractType) =>
+        first?.(value) ?? fallback(value, context, info, abstractType);
+      return isUnionType(type)
+        ? new GraphQLUnionType({ ...(config as GraphQLUnionTypeConfig<unknown, unknown>), resolveType: resolve })
+        : new GraphQLInterfaceType({
+            ...(config as GraphQLInterfaceTypeConfig<unknown, unknown>),
+            resolveType: resolve,
+          });
+    },
   });
 }
 

@@ -23,6 +23,7 @@ import { KnowledgeService } from "./knowledge/knowledge-service.js";
 import { RetrievalService } from "./knowledge/retrieval-service.js";
 import { createVectorStore } from "./knowledge/vectors/create-vector-store.js";
 import type { VectorStore } from "./knowledge/vectors/vector-store.js";
+import { eventTypeName } from "./resolvers/message.resolver.js";
 import { schemaOptions } from "./schema.js";
 import { ConversationService } from "./services/conversation-service.js";
 import { GenerationService, type GenerationOptions } from "./services/generation-service.js";
@@ -117,7 +118,10 @@ export async function startConversationSubgraph(
       orm,
       logger,
       // Each returns its event as it is; their `subscribe` checks the caller and starts the stream.
-      passThroughSubscriptions: ["chat", "messageStream", "documentStatus"],
+      passThroughSubscriptions: {
+        fields: ["chat", "messageStream", "documentStatus"],
+        resolveType: { ChatEvent: eventTypeName, MessageStreamEvent: eventTypeName },
+      },
       services: {
         conversations,
         generation,

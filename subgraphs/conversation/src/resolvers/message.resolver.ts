@@ -149,18 +149,23 @@ const TYPE_OF: Record<ChatItem["kind"], string> = {
   failed: "MessageFailed",
 };
 
+/** The GraphQL type of a `chat` or `messageStream` event. */
+export function eventTypeName(event: unknown): string | undefined {
+  return TYPE_OF[(event as ChatItem).kind];
+}
+
 export const MessageStreamEvent = createUnionType({
   name: "MessageStreamEvent",
   description: "One event of a reply's stream; `seq` rises by one per event.",
   types: () => [MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
-  resolveType: (value) => TYPE_OF[(value as unknown as StreamItem).kind],
+  resolveType: (value) => eventTypeName(value),
 });
 
 export const ChatEvent = createUnionType({
   name: "ChatEvent",
   description: "One event of `chat`: MessageStarted, then the reply's events as `messageStream` sends them.",
   types: () => [MessageStarted, MessageToken, MessageCitations, MessageHeartbeat, MessageDone, MessageFailed] as const,
-  resolveType: (value) => TYPE_OF[(value as unknown as ChatItem).kind],
+  resolveType: (value) => eventTypeName(value),
 });
 
 /** The stored turn as `chat`'s first event, then the reply's stream from its start. */
