@@ -66,8 +66,7 @@ export function createSubscriber(passThrough: PassThroughSubscriptions): (args: 
     let compiled = bySchema.get(document);
     if (compiled === undefined) {
       const stripped = withoutRootArguments(document, operationName, fields);
-      const result = stripped ? compileQuery(eventSchema(schema), stripped, operationName ?? undefined) : null;
-      compiled = result && isCompiledQuery(result) ? result : null;
+      compiled = stripped ? compiledOrNull(eventSchema(schema), stripped, operationName ?? undefined) : null;
       // Kept per document only when the operation is the document's one: a named pick may differ.
       if (!operationName) bySchema.set(document, compiled);
     }
@@ -81,6 +80,16 @@ export function createSubscriber(passThrough: PassThroughSubscriptions): (args: 
     if (compiled) return mapEvents(source, (event) => compiled.query(event, args.contextValue, {}));
     return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
   };
+}
+
+/** graphql-jit's function for the operation, or null when it cannot compile it (the ordinary way then). */
+function compiledOrNull(schema: GraphQLSchema, document: DocumentNode, operationName?: string): CompiledQuery | null {
+  try {
+    const result = compileQuery(schema, document, operationName);
+    return isCompiledQuery(result) ? result : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
