@@ -96,7 +96,10 @@ function serve({ tokens, gap }) {
     });
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => parentPort.postMessage({ type: "listening", port: server.address().port }));
+  // A deep accept queue, as the platform's servers have: a thousand streams open their connections at once.
+  server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () =>
+    parentPort.postMessage({ type: "listening", port: server.address().port }),
+  );
   parentPort.on("message", (message) => {
     if (message.type !== "collect") return;
     parentPort.postMessage({ type: "records", records: [...records] });

@@ -18,6 +18,7 @@ import {
   type Caller,
   type Logger,
   createDocumentCache,
+  LISTEN_BACKLOG,
   traceMark,
 } from "@ods/kit";
 import cors from "cors";
@@ -398,7 +399,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     wss,
   );
 
-  await new Promise<void>((resolve) => httpServer.listen(config.ODS_GATEWAY_PORT, config.ODS_GATEWAY_HOST, resolve));
+  await new Promise<void>((resolve) =>
+    httpServer.listen(
+      { port: config.ODS_GATEWAY_PORT, host: config.ODS_GATEWAY_HOST, backlog: LISTEN_BACKLOG },
+      resolve,
+    ),
+  );
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.ODS_GATEWAY_HOST === "0.0.0.0" ? "localhost" : config.ODS_GATEWAY_HOST}:${port}`;
   logger.info({ url }, "gateway ready");
