@@ -10,8 +10,21 @@ import {
   parse,
   type ExecutionResult,
 } from "graphql";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
+
+// graphql-jit itself, with its compiles counted.
+const compiles = vi.hoisted(() => ({ count: 0 }));
+vi.mock("graphql-jit", async (importOriginal) => {
+  const jit = await importOriginal<typeof import("graphql-jit")>();
+  return {
+    ...jit,
+    compileQuery: (...args: Parameters<typeof jit.compileQuery>) => {
+      compiles.count++;
+      return jit.compileQuery(...args);
+    },
+  };
+});
 
 /** A schema whose `events` and `mapped` root fields stream `{ n }` objects; `mapped` changes each event. */
 function testSchema(counts: { resolved: number; returned: number }, events = [1, 2, 3, 4]) {
@@ -79,6 +92,28 @@ describe("createSubscriber", () => {
     expect(results).toEqual([1, 2, 3].map((n) => ({ data: { events: { n, label: `#${n}` } } })));
     expect(counts.resolved).toBe(0);
     expect(counts.returned).toBe(1);
+  });
+
+  it("compiles a subscription once, named or not, however often it is subscribed", async () => {
+    const counts = { resolved: 0, returned: 0 };
+    const schema = testSchema(counts);
+    const subscribe = createSubscriber({ fields: ["events"] });
+    const named = parse("subscription Events($id: ID!) { events(id: $id) { n } }");
+    const anonymous = parse("subscription ($id: ID!) { events(id: $id) { n } }");
+    const before = compiles.count;
+    for (let i = 0; i < 3; i++) {
+      for (const [document, operationName] of [
+        [named, "Events"],
+        [anonymous, undefined],
+      ] as const) {
+        const results = await firstThree(
+          await subscribe({ schema, document, operationName, variableValues: { id: "a" } }),
+        );
+        expect(results).toEqual([1, 2, 3].map((n) => ({ data: { events: { n } } })));
+      }
+    }
+    expect(compiles.count - before).toBe(2);
+    expect(counts.resolved).toBe(0);
   });
 
   it("runs the resolver of a field not named, and of an operation using variables below its root", async () => {

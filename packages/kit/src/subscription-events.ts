@@ -52,7 +52,8 @@ type Subscribed = AsyncGenerator<ExecutionResult> | ExecutionResult;
 export function createSubscriber(passThrough: PassThroughSubscriptions): (args: ExecutionArgs) => Promise<Subscribed> {
   const fields = new Set(passThrough.fields);
   const schemas = new WeakMap<GraphQLSchema, GraphQLSchema>();
-  const documents = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, CompiledQuery | null>>();
+  // By schema, document and operation name ("" for a document's only operation).
+  const compiledQueries = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, CompiledQuery | null>>>();
 
   const eventSchema = (schema: GraphQLSchema) => {
     let events = schemas.get(schema);
@@ -61,14 +62,15 @@ export function createSubscriber(passThrough: PassThroughSubscriptions): (args: 
   };
   /** The compiled events' operation of `document`, or null when its events take the ordinary way. */
   const eventQuery = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
-    let bySchema = documents.get(schema);
-    if (!bySchema) documents.set(schema, (bySchema = new WeakMap()));
-    let compiled = bySchema.get(document);
+    let bySchema = compiledQueries.get(schema);
+    if (!bySchema) compiledQueries.set(schema, (bySchema = new WeakMap()));
+    let byOperation = bySchema.get(document);
+    if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+    let compiled = byOperation.get(operationName ?? "");
     if (compiled === undefined) {
       const stripped = withoutRootArguments(document, operationName, fields);
       compiled = stripped ? compiledOrNull(eventSchema(schema), stripped, operationName ?? undefined) : null;
-      // Kept per document only when the operation is the document's one: a named pick may differ.
-      if (!operationName) bySchema.set(document, compiled);
+      byOperation.set(operationName ?? "", compiled);
     }
     return compiled;
   };
