@@ -150,7 +150,7 @@ export async function quickFind<T extends object>(
   query: (table: Knex.QueryBuilder) => Knex.QueryBuilder,
 ): Promise<T[]> {
   const table = em.getMetadata().get(entity.name).tableName;
-  const knex = em.getTransactionContext<Knex.Transaction>() ?? (em as SqlEntityManager).getKnex();
+  const knex = knexOf(em);
   const rows = (await query(knex(table).select(`${table}.*`))) as EntityDictionary<T>[];
   return rows.map((row) => em.map(entity, row));
 }
@@ -186,13 +186,15 @@ export async function quickInsert(em: EntityManager, entities: readonly object[]
   const byClass = new Map<EntityClass<object>, object[]>();
   for (const e of entities) {
     const cls = e.constructor as EntityClass<object>;
-    byClass.set(cls, [...(byClass.get(cls) ?? []), e]);
+    const rows = byClass.get(cls);
+    if (rows) rows.push(e);
+    else byClass.set(cls, [e]);
   }
   const comparator = em.getComparator();
+  const knex = knexOf(em);
   for (const [cls, rows] of byClass) {
     const table = em.getMetadata().get(cls.name).tableName;
     // MikroORM's own snapshot of an entity for an insert: custom types converted already (as insertMany has it).
-    const knex = knexOf(em);
     const values = rows.map((row) => columnValues(em, knex, cls, comparator.prepareEntity(row), false));
     await knex(table).insert(values);
   }
@@ -220,10 +222,11 @@ function columnValues<T extends object>(
   const meta = em.getMetadata().get(entity.name);
   const driver = em.getDriver() as unknown as DatabaseDriver<Connection>;
   const row = driver.mapDataToFieldNames(data, true, meta.properties, convertCustomTypes) as Record<string, unknown>;
-  const sqlite = platform.processDateProperty(new Date(0)) === 0;
   for (const [column, value] of Object.entries(row)) {
     if (value instanceof Date) {
-      row[column] = sqlite ? value.getTime() : knex.raw(platform.formatQuery("?", [value]));
+      // SQLite's platform stores a date as its number (processDateProperty), the others leave it a Date.
+      const stored = platform.processDateProperty(value);
+      row[column] = stored instanceof Date ? knex.raw(platform.formatQuery("?", [value])) : stored;
     } else if (Array.isArray(value) || Utils.isPlainObject(value)) row[column] = JSON.stringify(value);
   }
   return row;

@@ -12,7 +12,6 @@ import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import express, { type Express } from "express";
 import { parse, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
 import { buildSchema, createResolversMap, type AuthChecker, type NonEmptyArray } from "type-graphql";
 import { WebSocketServer } from "ws";
 import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, verifyInternalToken, type Caller, type Role } from "./auth.js";
@@ -20,6 +19,7 @@ import { createDocumentCache } from "./document-cache.js";
 import { forbidden, maskError, unauthenticated } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { clientFrom, requestIdFrom, requestScope, type ClientInfo } from "./request-context.js";
+import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
 
 // Apollo's packages report telemetry unless told not to (STACK.md, pitfall 5); we phone home nowhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= "true";
