@@ -50,14 +50,17 @@ export function createModelClient(options: ModelApiOptions): (caller: Caller) =>
   );
 }
 
-/** Starts a streamed chat completion for `caller`; see {@link createChatStreamer}. */
+/**
+ * Starts a streamed chat completion for `caller`; see {@link createChatStreamer}. Yields the chunks by the read
+ * that brought them (see `readChatStream`).
+ */
 export type ChatStreamer = (
   caller: Caller,
   request: ChatCompletionCreateParamsStreaming,
   signal: AbortSignal,
   /** Called as the request is written to its connection: a continuation awaiting it runs after the write. */
   onSent?: () => void,
-) => Promise<AsyncGenerator<ChatCompletionChunk>>;
+) => Promise<AsyncGenerator<ChatCompletionChunk[]>>;
 
 /**
  * Streamed chat completions through the model subgraph's `/v1` API, like `client.chat.completions.create({

@@ -11,6 +11,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { ZodError } from "zod";
 import { ModelKind, type Model } from "./entities/index.js";
 import { ApiError, invalidRequest, unauthorized } from "./services/api-error.js";
+import { EventBatcher } from "./services/event-batcher.js";
 import { chatRequest, embeddingRequest, type ChatRequest } from "./services/inference-service.js";
 import { rerankRequest } from "./services/rerank.js";
 import type { ModelServices } from "./services/index.js";
@@ -96,22 +97,24 @@ export function mountOpenAIRoutes(
       Connection: "keep-alive",
       "X-Accel-Buffering": "no",
     });
+    const out = new EventBatcher(res, body.stream_options?.batch_ms ?? 0, () => tracker.answering);
     try {
       traceMark("model.first-event");
-      if (!first.done) res.write(first.value);
+      if (!first.done) out.write(first.value);
       for await (const event of events) {
         if (controller.signal.aborted) break;
-        res.write(event);
+        out.write(event);
       }
       // [DONE] and the end of the body in one write: the client's stream ends as soon as the last event is in.
-      if (!controller.signal.aborted) res.end("data: [DONE]\n\n");
+      if (!controller.signal.aborted) out.end("data: [DONE]\n\n");
       tracker.route.end(controller.signal.aborted ? { status: "cancelled" } : { status: "ok" });
     } catch (err) {
       tracker.route.end(failure(err, controller.signal));
       // The stream has started, so the status is sent: report the failure as an event and end, never hang.
       const apiError = toApiError(err, deps.logger);
-      if (!controller.signal.aborted) res.write(`data: ${JSON.stringify(apiError.body())}\n\n`);
+      if (!controller.signal.aborted) out.end(`data: ${JSON.stringify(apiError.body())}\n\n`);
     } finally {
+      out.discard();
       res.end();
       await tracker.finish();
     }

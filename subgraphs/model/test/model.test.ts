@@ -493,6 +493,62 @@ describe("an OPENAI_COMPATIBLE model proxied to its upstream", () => {
     expect(upstream.log.abortedStreams).toBe(before + 1);
   });
 
+  it("writes a stream's events in batches with stream_options.batch_ms, the first answer text at once", async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await signInternalToken(secret, editor)}`,
+      },
+      body: JSON.stringify({
+        model: "slow-llm",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+        stream_options: { include_usage: true, batch_ms: 100 },
+      }),
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    // What each read of the body brought: the words of its events, and when.
+    const reads: { words: string[]; at: number }[] = [];
+    const decoder = new TextDecoder();
+    let words = 0;
+    for await (const bytes of res.body!) {
+      const text = decoder.decode(bytes, { stream: true });
+      const found = [...text.matchAll(/"content":"(w\d+) "/g)].map((m) => m[1]!);
+      reads.push({ words: found, at: performance.now() - started });
+      words += found.length;
+      if (words >= 20) break;
+    }
+    controller.abort();
+    // The upstream writes a word every 20 ms: the first goes out alone, then about five to a write.
+    expect(reads[0]!.words).toEqual(["w0"]);
+    expect(reads.flatMap((r) => r.words)).toEqual(Array.from({ length: words }, (_, i) => `w${i}`));
+    expect(Math.max(...reads.slice(1).map((r) => r.words.length))).toBeGreaterThanOrEqual(3);
+    expect(reads.length).toBeLessThan(words / 2);
+    // The extension is the model API's own: the upstream never sees it.
+    const seen = upstream.log.requests.at(-1)!;
+    expect(seen.body).toMatchObject({ model: "slow-chat", stream_options: { include_usage: true } });
+    expect((seen.body as { stream_options: object }).stream_options).not.toHaveProperty("batch_ms");
+  });
+
+  it("refuses a batch_ms out of range", async () => {
+    const err = await (
+      await client()
+    ).chat.completions
+      .create({
+        model: "slow-llm",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+        stream_options: { batch_ms: 50_000 } as OpenAI.Chat.ChatCompletionStreamOptions,
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toMatch(/stream_options\.batch_ms/);
+  });
+
   it("updates and deletes it; the owner may, another editor may not", async () => {
     const other: Caller = { userId: "00000000-0000-4000-8000-00000000e003", roles: ["editor"] };
     const denied = await gql(

@@ -32,6 +32,12 @@ const scenarios: Record<string, (res: ServerResponse) => Promise<void>> = {
     await new Promise((r) => setTimeout(r, 10));
     res.socket?.destroy();
   },
+  // Three events in one write, then one more.
+  together: async (res) => {
+    res.write(`data: ${chunk("a")}\n\ndata: ${chunk("b")}\n\ndata: ${chunk("c")}\n\n`);
+    await new Promise((r) => setTimeout(r, 5));
+    res.end(`data: ${chunk("d")}\n\ndata: [DONE]\n\n`);
+  },
   // [DONE], and the end of the body a little later.
   "late-end": async (res) => {
     res.write(`data: ${chunk("x")}\n\ndata: [DONE]\n\n`);
@@ -71,12 +77,18 @@ describe("readChatStream", () => {
   const read = async (name: string) => {
     const texts: string[] = [];
     const res = await target.post(`/${name}`, "{}", new AbortController().signal);
-    for await (const c of readChatStream(res)) texts.push(c.choices[0]?.delta?.content ?? "");
+    for await (const read of readChatStream(res))
+      texts.push(read.map((c) => c.choices[0]?.delta?.content ?? "").join("|"));
     return texts;
   };
 
-  it("yields every chunk however the events are cut into pieces, and ends at [DONE]", async () => {
-    expect(await read("pieces")).toEqual(["Hel", "lo", "!"]);
+  it("yields every chunk however the events are cut into pieces, by the read that completed it, and ends at [DONE]", async () => {
+    // "lo" ends in the third piece (its last line end is cut after the \r), with "!".
+    expect(await read("pieces")).toEqual(["Hel", "lo|!"]);
+  });
+
+  it("yields the events of one write together", async () => {
+    expect(await read("together")).toEqual(["a|b|c", "d"]);
   });
 
   it("keeps the connection for the next request when the body ends after [DONE]", async () => {
@@ -92,7 +104,7 @@ describe("readChatStream", () => {
     const res = await target.post("/error", "{}", new AbortController().signal);
     await expect(
       (async () => {
-        for await (const c of readChatStream(res)) texts.push(c.choices[0]!.delta.content!);
+        for await (const read of readChatStream(res)) for (const c of read) texts.push(c.choices[0]!.delta.content!);
       })(),
     ).rejects.toThrow(/the model fell over/);
     expect(texts).toEqual(["partial"]);

@@ -59,7 +59,10 @@ export interface GenerationOptions {
   logger: Logger;
   /** Approximate token budget of a prompt, reply included. */
   contextTokens: number;
-  /** Deltas are gathered this long into one event (ms). */
+  /**
+   * Deltas after the first are gathered this long into one event (ms). The model API does the gathering
+   * (`stream_options.batch_ms`), so each read of its stream is one event; 0 sends every read as it comes.
+   */
   batchMs: number;
   /** A finished message's log stays replayable this long (s). */
   retentionSeconds: number;
@@ -400,6 +403,8 @@ export class GenerationService {
     let appends = Promise.resolve();
     let writes = Promise.resolve();
     let batchTimer: NodeJS.Timeout | undefined;
+    // When the last token event was appended: the next one waits until `batchMs` after it.
+    let lastEventAt = 0;
 
     // `seq` is taken when the event is made and appends are chained, so order is kept.
     const append = (event: StreamEvent) => {
@@ -414,6 +419,7 @@ export class GenerationService {
     const closeBatch = () => {
       clearTimeout(batchTimer);
       batchTimer = undefined;
+      lastEventAt = performance.now();
       if (!pending) return;
       const delta = pending;
       pending = "";
@@ -487,7 +493,12 @@ export class GenerationService {
         model: source.modelId,
         messages,
         stream: true,
-        stream_options: { include_usage: true },
+        // `batch_ms` (the model API's extension): deltas after the first come gathered, one write per batch, so
+        // neither the model subgraph nor this one pays a socket write and read for every token.
+        stream_options: {
+          include_usage: true,
+          ...(this.options.batchMs > 0 ? { batch_ms: this.options.batchMs } : {}),
+        },
         ...(job.params.temperature !== undefined ? { temperature: job.params.temperature } : {}),
         ...(job.params.maxTokens !== undefined ? { max_tokens: job.params.maxTokens } : {}),
       };
@@ -501,25 +512,35 @@ export class GenerationService {
         upstream,
         requested,
       );
-      for await (const chunk of completion) {
+      for await (const chunks of completion) {
         armIdle();
-        const delta = chunk.choices[0]?.delta?.content;
-        if (delta) {
-          text += delta;
-          pending += delta;
-          if (ttftMs === null) {
-            // The first token goes out at once: batching saves events on the rest, not the wait for the first.
-            traceMark("conversation.first-token");
-            ttftMs = Date.now() - startedAt;
-            closeBatch();
-          } else batchTimer ??= setTimeout(closeBatch, this.options.batchMs);
+        for (const chunk of chunks) {
+          const delta = chunk.choices[0]?.delta?.content;
+          if (delta) {
+            text += delta;
+            pending += delta;
+          }
+          if (chunk.usage) {
+            usage = {
+              promptTokens: chunk.usage.prompt_tokens,
+              completionTokens: chunk.usage.completion_tokens,
+              totalTokens: chunk.usage.total_tokens,
+            };
+          }
         }
-        if (chunk.usage) {
-          usage = {
-            promptTokens: chunk.usage.prompt_tokens,
-            completionTokens: chunk.usage.completion_tokens,
-            totalTokens: chunk.usage.total_tokens,
-          };
+        if (!pending) continue;
+        if (ttftMs === null) {
+          // The first token goes out at once: batching saves events on the rest, not the wait for the first.
+          traceMark("conversation.first-token");
+          ttftMs = Date.now() - startedAt;
+          closeBatch();
+        } else if (!batchTimer) {
+          // The model API gathers the deltas for `batchMs` itself (`stream_options.batch_ms`), so its reads come
+          // about that far apart and each is one event at once; deltas that come sooner (a model API that sends
+          // every token as it comes) wait for the rest of the window.
+          const wait = lastEventAt + this.options.batchMs - performance.now();
+          if (wait <= 0) closeBatch();
+          else batchTimer = setTimeout(closeBatch, wait);
         }
       }
       // A stream that ended as it was aborted is not a whole answer.

@@ -30,7 +30,14 @@ export const chatRequest = z.object({
   model: z.string().min(1, "is required"),
   messages: z.array(message).min(1, "must hold at least one message"),
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),
+  stream_options: z
+    .object({
+      include_usage: z.boolean().optional(),
+      /** Extension: events after the first answer text are written in batches, at most this long apart (ms). */
+      batch_ms: z.number().int().min(0).max(5_000).optional(),
+    })
+    .loose()
+    .nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   max_tokens: z.number().int().min(1).nullish(),
@@ -386,10 +393,12 @@ export class InferenceService {
     seen: StreamUsage,
   ): AsyncGenerator<string> {
     // Built once: a failover sends the same bytes to the next endpoint.
+    // `batch_ms` is this API's own: the route applies it, the upstream never sees it.
+    const { batch_ms: _batchMs, ...streamOptions } = request.stream_options ?? {};
     const body = JSON.stringify({
       ...this.upstreamBody(model, request),
       stream: true,
-      ...(request.stream_options ? { stream_options: request.stream_options } : {}),
+      ...(request.stream_options ? { stream_options: streamOptions } : {}),
     });
     const firstToken = () => observer?.onFirstToken();
     let routed: Routed<{ reader: BodyReader; relay: ChatRelay; first: string }>;

@@ -74,6 +74,11 @@ export class CallTracker implements CallObserver {
     },
   };
 
+  /** Whether the answer's first token has been seen, by either side. */
+  get answering(): boolean {
+    return this.service.firstTokenAt !== undefined || this.seen.firstTokenAt !== undefined;
+  }
+
   /** Whether the call has been finished (its record queued). */
   get done(): boolean {
     return this.finished;
