@@ -121,6 +121,20 @@ describe("operation limits", () => {
     expect(priced.cost).toBe(40);
   });
 
+  it("checks a reused document once, unless its measure depends on the variables", () => {
+    const l = { ...limits, maxCost: 100 };
+    // A list size from a variable: each use is measured with its own variables.
+    const sized = parse(`query ($n: Int) { datasets(first: $n) { edges { node { id } } } }`);
+    expect(checkDocument(sized, schema, l, { n: 1 }).cost).toBeLessThan(100);
+    expect(() => checkDocument(sized, schema, l, { n: 1_000 })).toThrow(DefenceError);
+    // A fixed document keeps the measure it passed with (the same object is returned, nothing is walked again).
+    const fixed = parse(`subscription ($id: ID!) { messageStream(messageId: $id) { __typename } }`);
+    const first = checkDocument(fixed, schema, l, { id: "a" });
+    expect(checkDocument(fixed, schema, l, { id: "b" })).toBe(first);
+    // Against other limits or another schema it is checked again.
+    expect(() => checkDocument(fixed, schema, { ...l, maxDepth: 1 })).toThrow(DefenceError);
+  });
+
   it("answers a syntax error as GRAPHQL_PARSE_FAILED", () => {
     expect(refusal("{ __typename ")).toMatchObject({ code: "GRAPHQL_PARSE_FAILED" });
   });

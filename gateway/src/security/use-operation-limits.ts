@@ -145,6 +145,17 @@ export function measureDocument(
   limits: Pick<OperationLimits, "defaultListSize" | "fieldCosts">,
   variables: Record<string, unknown> = {},
 ): OperationMeasure {
+  return measureTracked(document, schema, limits, variables).measure;
+}
+
+/** {@link measureDocument}, and whether the measure read a variable (a list size given as `$first`, say). */
+function measureTracked(
+  document: DocumentNode,
+  schema: GraphQLSchema | undefined,
+  limits: Pick<OperationLimits, "defaultListSize" | "fieldCosts">,
+  variables: Record<string, unknown>,
+): { measure: OperationMeasure; readsVariables: boolean } {
+  let readsVariables = false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const fragmentMeasures = new Map<string, OperationMeasure>();
@@ -154,6 +165,7 @@ export function measureDocument(
     if (!value) return undefined;
     if (value.kind === Kind.INT) return Number(value.value);
     if (value.kind === Kind.VARIABLE) {
+      readsVariables = true;
       const v = variables[value.name.value];
       return typeof v === "number" && Number.isFinite(v) ? v : undefined;
     }
@@ -244,7 +256,7 @@ export function measureDocument(
     worst.directives = Math.max(worst.directives, m.directives);
     worst.cost = Math.max(worst.cost, m.cost);
   }
-  return worst;
+  return { measure: worst, readsVariables };
 }
 
 /**
@@ -271,6 +283,16 @@ function checkRepeatedDirectives(document: DocumentNode, schema: GraphQLSchema |
 }
 
 /**
+ * Documents that passed every limit with a measure that read no variable, by the schema and limits they were
+ * checked against. graphql-ws subscriptions reuse one parsed document per text (the gateway's document cache), so
+ * a chat's subscription is measured once, not on every message.
+ */
+const passed = new WeakMap<
+  DocumentNode,
+  { schema: GraphQLSchema | undefined; limits: OperationLimits; measure: OperationMeasure }
+>();
+
+/**
  * Checks a parsed document against every limit; throws a {@link DefenceError} (`QUERY_TOO_COMPLEX`, with
  * `extensions.limit`) at the first one it breaks. Runs before validation, planning and execution.
  */
@@ -278,10 +300,12 @@ export function checkDocument(
   document: DocumentNode,
   schema: GraphQLSchema | undefined,
   limits: OperationLimits,
-  variables?: Record<string, unknown>,
+  variables: Record<string, unknown> = {},
 ): OperationMeasure {
+  const hit = passed.get(document);
+  if (hit && hit.schema === schema && hit.limits === limits) return hit.measure;
   checkRepeatedDirectives(document, schema);
-  const m = measureDocument(document, schema, limits, variables);
+  const { measure: m, readsVariables } = measureTracked(document, schema, limits, variables);
   if (m.depth > limits.maxDepth) {
     throw tooComplex(
       "depth",
@@ -314,5 +338,6 @@ export function checkDocument(
       `The query's estimated cost is ${m.cost}; the limit is ${limits.maxCost}`,
     );
   }
+  if (!readsVariables) passed.set(document, { schema, limits, measure: m });
   return m;
 }

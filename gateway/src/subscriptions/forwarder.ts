@@ -30,6 +30,7 @@ import {
   ID_ALIAS,
   usedVariables,
   type EntityFetch,
+  type Split,
 } from "./plan.js";
 import { subgraphHttp } from "../subgraph-fetcher.js";
 import { ownersOf, type SupergraphIndex } from "./supergraph-index.js";
@@ -85,6 +86,62 @@ export class ConnectionUpstreams {
   }
 }
 
+/** How a subscription is run: the subgraph it goes to, the document sent there, the entity fetches after. */
+interface SubscriptionPlan {
+  operation: OperationDefinitionNode;
+  graph: string;
+  split: Split;
+  /** The document sent to `graph`, printed. */
+  upstream: string;
+}
+
+/**
+ * Plans by parsed document and operation name, for the schema and supergraph index they were made with. The
+ * gateway's graphql-ws server reuses one parsed document per text, so every chat of a web app (one document)
+ * shares one plan instead of inlining, splitting and printing its document again.
+ */
+const plans = new WeakMap<
+  DocumentNode,
+  Map<string, { schema: GraphQLSchema; index: SupergraphIndex; plan: SubscriptionPlan | string }>
+>();
+
+/** The plan of `document`'s operation, or why it cannot run (a message for the client). */
+function planOf(
+  deps: ForwarderDeps,
+  document: DocumentNode,
+  operationName: string | undefined | null,
+): SubscriptionPlan | string {
+  const schema = deps.schema();
+  const index = deps.index();
+  let byName = plans.get(document);
+  const hit = byName?.get(operationName ?? "");
+  if (hit && hit.schema === schema && hit.index === index) return hit.plan;
+  const plan = makePlan(schema, index, document, operationName);
+  if (!byName) plans.set(document, (byName = new Map()));
+  byName.set(operationName ?? "", { schema, index, plan });
+  return plan;
+}
+
+function makePlan(
+  schema: GraphQLSchema,
+  index: SupergraphIndex,
+  document: DocumentNode,
+  operationName: string | undefined | null,
+): SubscriptionPlan | string {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== "subscription") {
+    return "Only subscriptions run over WebSocket; send queries and mutations over HTTP";
+  }
+  const selectionSet = operationSelection(document, operation);
+  const rootFields = selectionSet.selections.filter((s) => s.kind === Kind.FIELD);
+  const graphs = new Set(rootFields.flatMap((f) => ownersOf(index, "Subscription", f.name.value)));
+  if (graphs.size !== 1) return "A subscription must select root fields of one subgraph only";
+  const graph = [...graphs][0]!;
+  const split = splitSelection(schema, index, selectionSet, schema.getSubscriptionType()!, graph);
+  const upstream = print(documentFor(operation, split.selections, operation.variableDefinitions ?? []));
+  return { operation, graph, split, upstream };
+}
+
 /**
  * Runs a subscription by forwarding it to the subgraph that owns its root field, then completing each event with
  * the fields other subgraphs own (`_entities` queries over HTTP), so a client may select
@@ -97,23 +154,12 @@ export async function* forwardSubscription(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
 ): AsyncGenerator<ExecutionResult> {
-  const operation = getOperationAST(document, operationName);
-  if (!operation || operation.operation !== "subscription") {
-    yield { errors: [new GraphQLError("Only subscriptions run over WebSocket; send queries and mutations over HTTP")] };
+  const plan = planOf(deps, document, operationName);
+  if (typeof plan === "string") {
+    yield { errors: [new GraphQLError(plan)] };
     return;
   }
-  const schema = deps.schema();
-  const index = deps.index();
-  const selectionSet = operationSelection(document, operation);
-  const rootFields = selectionSet.selections.filter((s) => s.kind === Kind.FIELD);
-  const graphs = new Set(rootFields.flatMap((f) => ownersOf(index, "Subscription", f.name.value)));
-  if (graphs.size !== 1) {
-    yield { errors: [new GraphQLError("A subscription must select root fields of one subgraph only")] };
-    return;
-  }
-  const graph = [...graphs][0]!;
-  const split = splitSelection(schema, index, selectionSet, schema.getSubscriptionType()!, graph);
-  const upstream = print(documentFor(operation, split.selections, operation.variableDefinitions ?? []));
+  const { operation, graph, split, upstream } = plan;
   const iterator = upstreams
     .client(graph)
     .iterate({ query: upstream, variables, operationName: operation.name?.value });
