@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
-import { serviceCaller, upstreamUnavailable, type Caller, type Logger } from "@ods/kit";
+import { quickRows, serviceCaller, upstreamUnavailable, type Caller, type Logger } from "@ods/kit";
 import type OpenAI from "openai";
 import {
   DocumentStatus,
@@ -53,6 +53,18 @@ const RRF_K = 60;
 /** Each retriever fetches this many times `topK`, so fusion and filters have candidates to work with. */
 const CANDIDATE_FACTOR = 4;
 const MAX_CANDIDATES = 200;
+/** A knowledge base's keyword index, the content version it reflects, and each chunk's `updatedAt` in it. */
+interface CachedKeywordIndex {
+  version: number;
+  index: KeywordIndex;
+  stamps: Map<string, number>;
+  /** When the last refresh began (ms). */
+  readAt: number;
+}
+
+/** How long before the last refresh a chunk's change may be hidden by its stamp (see refreshKeywordIndex). */
+const RECENT_MS = 5_000;
+
 /** In HYBRID mode a keyword hit takes part in the fusion only when it scores at least this share of the best one. */
 const KEYWORD_VOTE_SHARE = 0.2;
 
@@ -63,11 +75,12 @@ const KEYWORD_VOTE_SHARE = 0.2;
  *
  * @remarks `score` means, by mode: VECTOR — cosine similarity; KEYWORD — BM25 relative to the best hit (1 = best);
  * HYBRID — the fused score relative to a chunk ranked first by both retrievers (1). A rerank model's relevance
- * replaces it when one is used. The keyword index is rebuilt when the knowledge base's `contentVersion` moved,
- * which every replica sees in the database, so an index never serves chunks that were deleted or disabled.
+ * replaces it when one is used. The keyword index is brought up to date when the knowledge base's `contentVersion`
+ * moved, which every replica sees in the database, so an index never serves chunks that were deleted or disabled.
  */
 export class RetrievalService {
-  private readonly keywordIndexes = new Map<string, { version: number; index: KeywordIndex }>();
+  private readonly keywordIndexes = new Map<string, CachedKeywordIndex>();
+  private readonly refreshing = new Map<string, Promise<KeywordIndex>>();
 
   constructor(
     private readonly options: {
@@ -194,29 +207,71 @@ export class RetrievalService {
     return index.search(query, { topK, documentIds });
   }
 
-  /** The knowledge base's BM25 index, rebuilt from the database when its content changed since it was built. */
+  /**
+   * The knowledge base's BM25 index, brought up to date when its content changed since it was last read: only
+   * the chunks that are new, changed (their `updatedAt` moved) or gone are added or removed, so a search during a
+   * long ingestion does not index the whole knowledge base again for every document that finished. One refresh at
+   * a time per knowledge base; a search that comes meanwhile waits for it.
+   */
   private async keywordIndex(em: EntityManager, kb: KnowledgeBase): Promise<KeywordIndex> {
     const cached = this.keywordIndexes.get(kb.id);
-    if (cached && cached.version === kb.contentVersion) return cached.index;
-    const index = new KeywordIndex();
-    const ready = await em.find(
-      KnowledgeDocument,
-      { knowledgeBase: kb.id, status: DocumentStatus.READY },
-      { fields: ["id"] },
-    );
-    const readyIds = ready.map((d) => d.id);
-    const pageSize = 5_000;
-    for (let offset = 0; readyIds.length > 0; offset += pageSize) {
-      const page = await em.find(
-        KnowledgeChunk,
-        { document: { $in: readyIds }, enabled: true },
-        { fields: ["id", "content", "document"], orderBy: { id: "asc" }, limit: pageSize, offset },
-      );
-      index.add(page.map((c) => ({ id: c.id, documentId: c.document.id, text: c.content })));
-      if (page.length < pageSize) break;
+    if (cached && cached.version >= kb.contentVersion) return cached.index;
+    let refreshing = this.refreshing.get(kb.id);
+    if (!refreshing) {
+      refreshing = this.refreshKeywordIndex(em, kb, cached).finally(() => this.refreshing.delete(kb.id));
+      this.refreshing.set(kb.id, refreshing);
     }
-    this.keywordIndexes.set(kb.id, { version: kb.contentVersion, index });
-    return index;
+    return refreshing;
+  }
+
+  private async refreshKeywordIndex(em: EntityManager, kb: KnowledgeBase, cached?: CachedKeywordIndex) {
+    // The version as this request read it, before the rows: the rows are at least that new, so a change after it
+    // makes the next search refresh again.
+    const version = kb.contentVersion;
+    const startedAt = Date.now();
+    const entry = cached ?? { version: -1, index: new KeywordIndex(), stamps: new Map<string, number>(), readAt: 0 };
+    // A change in the same tick of the column's clock as the one before leaves `updatedAt` as it was (MariaDB keeps
+    // whole seconds), and replicas' clocks differ a little: a chunk stamped less than `RECENT_MS` before the last
+    // refresh began, or since, is read again whatever its stamp says.
+    const recent = entry.readAt - RECENT_MS;
+    // Every searchable chunk's id, document and last change, without its text.
+    const rows = await quickRows(em, KnowledgeChunk, (q, sub) =>
+      q
+        .select("id", "document_id", "updated_at")
+        .where({ knowledge_base_id: kb.id, enabled: true })
+        .whereIn(
+          "document_id",
+          sub(KnowledgeDocument).select("id").where({ knowledge_base_id: kb.id, status: DocumentStatus.READY }),
+        ),
+    );
+    const present = new Set<string>();
+    const changed = new Map<string, number>();
+    for (const row of rows) {
+      const id = row.id as string;
+      present.add(id);
+      const stamp = new Date(row.updated_at as number | string | Date).getTime();
+      if (entry.stamps.get(id) !== stamp || !(stamp < recent)) changed.set(id, stamp);
+    }
+    const gone = [...entry.stamps.keys()].filter((id) => !present.has(id));
+    entry.index.remove(gone);
+    for (const id of gone) entry.stamps.delete(id);
+    // A chunk counts as indexed once its text is in: a refresh that fails halfway is taken up by the next one.
+    const ids = [...changed.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      const page = await quickRows(em, KnowledgeChunk, (q) =>
+        q.select("id", "document_id", "content").whereIn("id", ids.slice(i, i + 500)),
+      );
+      entry.index.add(
+        page.map((c) => ({ id: c.id as string, documentId: c.document_id as string, text: c.content as string })),
+      );
+      for (const c of page) entry.stamps.set(c.id as string, changed.get(c.id as string)!);
+    }
+    // Inside the refresh, so that no other one adds to the index while its term index is swept.
+    await entry.index.compact();
+    entry.version = version;
+    entry.readAt = startedAt;
+    this.keywordIndexes.set(kb.id, entry);
+    return entry.index;
   }
 
   /** Reorders candidates by a rerank model (`POST /v1/rerank`, the Jina/TEI shape). */
@@ -248,6 +303,7 @@ export class RetrievalService {
   /** Forgets a knowledge base's keyword index (it was deleted). */
   forget(knowledgeBaseId: string): void {
     this.keywordIndexes.delete(knowledgeBaseId);
+    this.refreshing.delete(knowledgeBaseId);
   }
 }
 

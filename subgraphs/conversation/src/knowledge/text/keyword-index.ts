@@ -32,6 +32,9 @@ const options: Options<KeywordDoc> = {
   storeFields: ["documentId"],
   tokenize,
   processTerm: (term: string) => term,
+  // Vacuuming runs in batches across timers and breaks if a document is added meanwhile (minisearch 7.2 throws
+  // from its tree iterator): it is done by `compact()`, between changes, instead.
+  autoVacuum: false,
   searchOptions: { tokenize, processTerm: (term: string) => term, prefix: false, fuzzy: false, combineWith: "OR" },
 };
 
@@ -101,6 +104,14 @@ export class KeywordIndex {
     return results
       .slice(0, options.topK)
       .map((r) => ({ id: r.id as string, documentId: r.documentId as string, score: r.score }));
+  }
+
+  /**
+   * Drops what removed and replaced chunks left in the term index, when that is a tenth or more of it. Adding or
+   * removing chunks must wait until it has settled; searching need not.
+   */
+  async compact(): Promise<void> {
+    if (this.engine.dirtCount >= 20 && this.engine.dirtFactor >= 0.1) await this.engine.vacuum();
   }
 
   /** How many chunks the index holds. */
