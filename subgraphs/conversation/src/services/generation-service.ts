@@ -536,10 +536,10 @@ export class GenerationService {
           closeBatch();
         } else if (!batchTimer) {
           // The model API gathers the deltas for `batchMs` itself (`stream_options.batch_ms`), so its reads come
-          // about that far apart and each is one event at once; deltas that come sooner (a model API that sends
-          // every token as it comes) wait for the rest of the window.
+          // about that far apart, give or take the network's jitter, and each is one event at once; deltas that
+          // come much sooner (a model API that sends every token as it comes) wait for the rest of the window.
           const wait = lastEventAt + this.options.batchMs - performance.now();
-          if (wait <= 0) closeBatch();
+          if (wait <= this.options.batchMs / 4) closeBatch();
           else batchTimer = setTimeout(closeBatch, wait);
         }
       }
