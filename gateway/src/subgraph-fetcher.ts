@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { CLIENT_IDLE_MS } from "@ods/kit";
 
 /** What Apollo's `RemoteGraphQLDataSource` passes its fetcher: a plain method, headers and a JSON body. */
 export interface SubgraphRequestInit {
@@ -34,8 +35,9 @@ export interface SubgraphResponse {
 export function subgraphFetcher(options: { maxSockets?: number } = {}) {
   const maxSockets = options.maxSockets ?? 256;
   const agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets, scheduling: "lifo" }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets, scheduling: "lifo" }),
+    // Idle connections are dropped after CLIENT_IDLE_MS, before the subgraph's keep-alive timeout closes them.
+    http: new HttpAgent({ keepAlive: true, maxSockets, scheduling: "lifo", timeout: CLIENT_IDLE_MS }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets, scheduling: "lifo", timeout: CLIENT_IDLE_MS }),
   };
   const send = (url: string, init: SubgraphRequestInit, mayRetry: boolean): Promise<SubgraphResponse> =>
     new Promise((resolve, reject) => {
@@ -45,7 +47,8 @@ export function subgraphFetcher(options: { maxSockets?: number } = {}) {
         {
           method: init.method ?? "GET",
           headers: init.headers,
-          agent: secure ? agents.https : agents.http,
+          // The retry (below) goes on a connection of its own: another pooled one may be as stale.
+          agent: mayRetry ? (secure ? agents.https : agents.http) : false,
           signal: init.signal ?? undefined,
         },
         (res) => {

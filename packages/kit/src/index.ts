@@ -5,6 +5,7 @@ export * from "./connection.js";
 export * from "./db.js";
 export * from "./document-cache.js";
 export * from "./errors.js";
+export * from "./keep-alive.js";
 export * from "./logger.js";
 export * from "./model-client.js";
 export * from "./object-store.js";

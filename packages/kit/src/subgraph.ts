@@ -17,6 +17,7 @@ import { WebSocketServer } from "ws";
 import { INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, verifyInternalToken, type Caller, type Role } from "./auth.js";
 import { createDocumentCache } from "./document-cache.js";
 import { forbidden, maskError, unauthenticated } from "./errors.js";
+import { SERVER_KEEP_ALIVE_MS } from "./keep-alive.js";
 import type { Logger } from "./logger.js";
 import { clientFrom, requestIdFrom, requestScope, type ClientInfo } from "./request-context.js";
 import { createSubscriber, type PassThroughSubscriptions } from "./subscription-events.js";
@@ -156,6 +157,9 @@ export async function startSubgraph<S>(options: SubgraphOptions<S>): Promise<Run
   const app = express();
   app.disable("x-powered-by");
   const httpServer = createServer(app);
+  httpServer.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
+  // Node wants the headers deadline past the keep-alive timeout.
+  httpServer.headersTimeout = SERVER_KEEP_ALIVE_MS + 1_000;
 
   // Request id and scoped logger for everything below.
   app.use((req, res, next) => {

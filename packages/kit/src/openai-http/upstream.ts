@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import OpenAI from "openai";
+import { CLIENT_IDLE_MS } from "../keep-alive.js";
 
 /*
  * The hot paths of model calls talk HTTP themselves instead of going through the `openai` SDK: the model
@@ -11,9 +12,12 @@ import OpenAI from "openai";
  * error classes, so classifying (retry or not) and describing them is the same for both paths.
  */
 
-// Sockets are reused across calls and endpoints; a stream holds its socket for its whole length, hence no cap.
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity, scheduling: "lifo" });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: Infinity, scheduling: "lifo" });
+// Sockets are reused across calls and endpoints; a stream holds its socket for its whole length, hence no cap. An
+// idle one is dropped after a minute (`timeout` closes free sockets only), before a server keeping connections
+// 65 s (the subgraphs, most load balancers) closes it under a request.
+const agentOptions = { keepAlive: true, maxSockets: Infinity, scheduling: "lifo", timeout: CLIENT_IDLE_MS } as const;
+const httpAgent = new HttpAgent(agentOptions);
+const httpsAgent = new HttpsAgent(agentOptions);
 
 /** Where an endpoint's requests go: its origin, base path and headers, computed once per endpoint. */
 export class UpstreamTarget {
@@ -50,6 +54,7 @@ export class UpstreamTarget {
     return this.send(path, body, signal, true, onSent);
   }
 
+  /** `mayRetry` false: this is the retry, on a connection of its own (another pooled one may be as stale). */
   private send(
     path: string,
     body: string,
@@ -73,7 +78,7 @@ export class UpstreamTarget {
         port: this.port || undefined,
         path: `${this.basePath}${path}${this.search}`,
         headers,
-        agent: this.secure ? httpsAgent : httpAgent,
+        agent: mayRetry ? (this.secure ? httpsAgent : httpAgent) : false,
       };
       const req = this.secure ? httpsRequest(options) : httpRequest(options);
       let response: IncomingMessage | undefined;
@@ -91,7 +96,8 @@ export class UpstreamTarget {
         if (signal.aborted) {
           reject(new OpenAI.APIUserAbortError());
         } else if (mayRetry && req.reusedSocket && err.code === "ECONNRESET") {
-          // A pooled socket the upstream closed while it sat idle: nothing was sent, so sending again is safe.
+          // A pooled socket the upstream closed while it sat idle: nothing was sent, so sending again is safe, on
+          // a new connection of its own.
           this.send(path, body, signal, false, onSent).then(resolve, reject);
         } else {
           reject(new OpenAI.APIConnectionError({ cause: err }));
