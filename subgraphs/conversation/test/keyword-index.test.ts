@@ -101,7 +101,14 @@ describe.each(["sqlite", "postgresql", "mariadb"] as const)("the keyword index o
       "mutation($id: ID!) { updateKnowledgeBase(id: $id, input: { chunking: { size: 300, overlap: 10 } }) { id } }",
       { id: kb.id },
     );
-    await expect.poll(async () => (await found("QZ-7710")).length, { timeout: 10_000 }).toBe(1);
+    // The mutation queued both documents again; READY means chunked anew.
+    const statuses = async () =>
+      (
+        await ask("query($id: ID!) { knowledgeBase(id: $id) { documents { edges { node { status } } } } }", {
+          id: kb.id,
+        })
+      ).knowledgeBase.documents.edges.map((e: { node: { status: string } }) => e.node.status);
+    await expect.poll(statuses, { timeout: 20_000 }).toEqual(["READY", "READY"]);
     await app.ingestion.idle();
     // A document chunked again starts from its text: the edit went with its old chunk.
     expect(await found("XK-2291")).toEqual(["First"]);
