@@ -218,8 +218,12 @@ export class RetrievalService {
     if (cached && cached.version >= kb.contentVersion) return cached.index;
     let refreshing = this.refreshing.get(kb.id);
     if (!refreshing) {
-      refreshing = this.refreshKeywordIndex(em, kb, cached).finally(() => this.refreshing.delete(kb.id));
-      this.refreshing.set(kb.id, refreshing);
+      const refresh: Promise<KeywordIndex> = this.refreshKeywordIndex(em, kb, cached).finally(() => {
+        // Only its own entry: after `forget`, a later refresh may have taken the place, and two at once would
+        // change one index together.
+        if (this.refreshing.get(kb.id) === refresh) this.refreshing.delete(kb.id);
+      });
+      this.refreshing.set(kb.id, (refreshing = refresh));
     }
     return refreshing;
   }
